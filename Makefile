@@ -1,0 +1,40 @@
+# LineraDB build, test and run targets. `make test` is what CI runs.
+GO      ?= go
+SEEDS   ?= 1000
+PKGS    := ./...
+
+.PHONY: build run test sim bench fmt lint vet
+
+build:
+	$(GO) build $(PKGS)
+	$(GO) build -o bin/ ./cmd/...
+
+# Until lineradb-server exists, `make run` runs a short simulated cluster and
+# says so.
+run:
+	@echo "lineradb-server is not built yet: running a short deterministic simulation instead."
+	$(GO) run ./cmd/lineradb-sim -seeds 5 -v
+
+# vet + gofmt + every package's tests (the determinism lint, property tests,
+# TestDeterminism and a short simulation campaign among them), with the
+# expensive invariant checks compiled in.
+test: lint
+	$(GO) test -tags invariants -count=1 -timeout 20m $(PKGS)
+
+# A long campaign: make sim SEEDS=10000
+sim:
+	$(GO) test -tags invariants -count=1 -timeout 0 ./sim -run 'TestSim|TestRaft|TestToy' -seeds=$(SEEDS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/testdata/')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
