@@ -156,9 +156,6 @@ func RunToy(seed uint64, opts ToyOptions) SeedResult {
 		Counters:  MergeCounters(net.Counters(), nem.Counters()),
 		Detail:    c.describe(),
 	}
-	if err != nil {
-		res.Failed = fmt.Errorf("%w [%s]", err, res.Detail)
-	}
 	return res
 }
 
