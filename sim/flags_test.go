@@ -24,7 +24,7 @@ var (
 const defaultSeedBase = 1
 
 // quickSeeds keeps the default `go test ./sim` fast.
-const quickSeeds = 50
+const quickSeeds = 100
 
 // flagSet reports whether the named flag was given on the command line, so
 // -seed=0 still counts as a request for seed 0.

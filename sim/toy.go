@@ -60,6 +60,11 @@ type ToyOptions struct {
 	// OverReport makes nodes advertise one more than they counted: a
 	// deliberately broken protocol the safety check must catch.
 	OverReport bool
+	// NoRetransmit makes nodes push only once per increment, never on
+	// timeout: a deliberately broken protocol that loses updates for good
+	// under drops, partitions and crashes, which the liveness check must
+	// catch.
+	NoRetransmit bool
 	// NoFaults disables the nemesis.
 	NoFaults bool
 	// Hook, if set, runs once after setup with the kernel, so a test can
@@ -86,7 +91,7 @@ func drawToyConfig(k *Kernel, opts ToyOptions) toyConfig {
 		tick:          time.Duration(2+rng.IntN(19)) * time.Millisecond,
 		retransmit:    time.Duration(20+rng.IntN(int(toyRetransmitMax/time.Millisecond)-20)) * time.Millisecond,
 		incrementMean: time.Duration(10+rng.IntN(190)) * time.Millisecond,
-		workload:      time.Duration(2+rng.IntN(4)) * time.Second,
+		workload:      time.Duration(2+rng.IntN(9)) * time.Second,
 		net:           DefaultNetConfig(),
 	}
 	c.net.LatencyMean = time.Duration(200+rng.IntN(3000)) * time.Microsecond
@@ -357,6 +362,9 @@ func (n *toyNode) tick() {
 	}
 	n.lastMono = now
 	for p := range n.c.nodes {
+		if n.c.opts.NoRetransmit {
+			break
+		}
 		id := netio.NodeID(p + 1)
 		if id == n.id || now-n.lastSend[p] < n.c.cfg.retransmit {
 			continue
@@ -431,8 +439,7 @@ func (n *toyNode) onUpdate(m netio.Message) error {
 	value, fromInc, toInc := f[0], f[1], f[2]
 	p := m.From - 1
 	if fromInc > n.peerInc[p] {
-		// The peer restarted and lost what we pushed it.
-		n.peerInc[p], n.acked[p] = fromInc, 0
+		n.peerRestarted(p, fromInc)
 	}
 	n.view[p] = max(n.view[p], value)
 	if toInc == n.incarnation {
@@ -451,7 +458,8 @@ func (n *toyNode) onAck(m netio.Message) error {
 	p := m.From - 1
 	switch {
 	case ackerInc > n.peerInc[p]:
-		n.peerInc[p], n.acked[p] = ackerInc, value
+		n.peerRestarted(p, ackerInc)
+		n.acked[p] = max(n.acked[p], value)
 	case ackerInc == n.peerInc[p]:
 		n.acked[p] = max(n.acked[p], value)
 	}
@@ -465,8 +473,14 @@ func (n *toyNode) onHello(m netio.Message) error {
 	}
 	p := m.From - 1
 	if f[0] > n.peerInc[p] {
-		n.peerInc[p], n.acked[p] = f[0], 0
+		n.peerRestarted(p, f[0])
 	}
 	n.sendUpdate(m.From)
 	return nil
+}
+
+// peerRestarted records that peer index p runs incarnation inc: it lost its
+// views, so nothing it acknowledged before counts any more.
+func (n *toyNode) peerRestarted(p netio.NodeID, inc uint64) {
+	n.peerInc[p], n.acked[p] = inc, 0
 }

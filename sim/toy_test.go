@@ -126,3 +126,25 @@ func TestDeterminismCheckCatchesConstantHash(t *testing.T) {
 		t.Fatalf("err = %v, want a shared-hash error", err)
 	}
 }
+
+// TestToyLivenessCatchesNoRetransmit proves the liveness check catches a
+// real protocol bug: without retransmission a lost update is lost for good.
+// Only seeds whose faults lose a final update can fail, so several run.
+func TestToyLivenessCatchesNoRetransmit(t *testing.T) {
+	const seeds = 10
+	caught := 0
+	for _, seed := range SeedRange(defaultSeedBase, seeds) {
+		r := RunToy(seed, ToyOptions{NoRetransmit: true})
+		if r.Failed == nil {
+			continue
+		}
+		if !strings.Contains(r.Failed.Error(), "liveness") {
+			t.Fatalf("seed %d: failed for the wrong reason: %v", seed, r.Failed)
+		}
+		caught++
+	}
+	if caught == 0 {
+		t.Fatalf("missing retransmission never caught in %d seeds", seeds)
+	}
+	t.Logf("missing retransmission caught on %d of %d seeds", caught, seeds)
+}
