@@ -1,0 +1,75 @@
+// Package raft is LineraDB's consensus core: Raft as a pure, deterministic
+// state machine. It owns elections (randomized timeouts, pre-vote,
+// check-quorum), log replication (batching, pipelining, flow control, fast
+// backtracking, the Figure 8 commit rule), linearizable reads (ReadIndex
+// and optional leader leases), proposal forwarding, leadership transfer,
+// log compaction with chunked InstallSnapshot, single-server membership
+// changes with learners, and the binary codec for its messages.
+//
+// It does no I/O, reads no clock, starts no goroutine and draws randomness
+// only from the *rand.Rand in its Config. Time is Tick(); durability is the
+// caller's job (raft/raftlog holds the durable log); the network is the
+// caller's job (Encode/Decode produce the netio payload).
+//
+// # Contract
+//
+// One goroutine owns a *Raft. Inputs are Tick, Step (a received message),
+// Propose, ProposeConfChange, ReadIndex, TransferLeadership, Campaign and
+// Compact. Each may queue work; the owner then runs this loop:
+//
+//  1. If HasReady(), take rd := Ready(). From now until Advance, feed no
+//     input (inputs return ErrReadyOutstanding; Tick panics).
+//  2. Stage rd.SnapshotChunks durably, in order (offset 0 restarts).
+//  3. Persist rd.Entries — first discarding stored entries at index >=
+//     rd.Entries[0].Index — and then rd.HardState if non-empty. If
+//     rd.Snapshot is non-nil, record it as the log's base (entries at or
+//     below its index are gone). Fsync if rd.MustSync.
+//  4. Only now send rd.Messages (in any order; they may be lost,
+//     duplicated or reordered — the protocol tolerates it). A message must
+//     never leave before the state it depends on is durable: a vote or an
+//     acknowledgement given and then forgotten by a crash breaks safety.
+//  5. If rd.Snapshot is non-nil, install the staged snapshot into the state
+//     machine. Then apply rd.CommittedEntries in order (skip EntryNoop; an
+//     EntryConfChange has already taken effect in the core, rd.ConfState
+//     reports the result).
+//  6. Deliver rd.ReadStates: a read with Context may be served once the
+//     state machine has applied ReadState.Index.
+//  7. Call Advance(rd).
+//
+// Whenever the application has durably snapshotted its state at an
+// applied index i, it may call Compact(i); the core drops its in-memory log
+// up to i and returns the SnapshotMeta (with the membership at i). The
+// Config's SnapshotSource must then be able to serve that snapshot's bytes
+// in chunks to followers that fell behind it.
+//
+// On restart pass the recovered HardState, snapshot meta, entries and the
+// state machine's applied index in Recovered. A brand-new group's founders
+// pass Config.Peers; joiners pass nothing and learn from the leader.
+//
+// # Design choices
+//
+//   - Membership changes take effect when their entry commits, so the
+//     configuration is a function of the committed prefix and the snapshot.
+//     A leader proposes one only after committing an entry of its own term
+//     and while no other change is uncommitted.
+//   - A leader counts its own entries toward commit only once they are
+//     durable (after the Advance that covered them).
+//   - Read-index confirmation uses a round counter echoed by heartbeats, not
+//     request contexts, so one round confirms every read registered before.
+//
+// # Invariants
+//
+// Checked by verify (after every input under the invariants build tag):
+//
+//   - snapshot index <= applied <= committed <= last index; committed
+//     never decreases and committed entries are never truncated;
+//   - entries are contiguous and their terms never decrease; the last
+//     entry's term <= the current term;
+//   - the configuration in force is the one at the commit index;
+//   - a leader voted for itself, knows itself as leader, and for every
+//     peer Match < Next and Match <= last index.
+//
+// Protocol-level properties (election safety, log matching, leader
+// completeness, state machine safety) are checked across members by the
+// randomized test in this package and by the simulator.
+package raft

@@ -1,0 +1,117 @@
+package raft
+
+import "slices"
+
+// SoftState is volatile state worth reporting when it changes.
+type SoftState struct {
+	Lead uint64
+	Role Role
+}
+
+// Ready is the batch of work the core hands to its owner. Handle it in the
+// order of doc.go's contract, then call Advance(rd).
+type Ready struct {
+	// SoftState is non-nil when the role or the known leader changed.
+	SoftState *SoftState
+	// HardState must be persisted if non-empty (it changed).
+	HardState HardState
+	// Entries must be appended durably, first replacing any stored entries
+	// at index >= Entries[0].Index.
+	Entries []Entry
+	// SnapshotChunks are received snapshot pieces to stage durably, in
+	// order; a chunk at offset 0 restarts staging.
+	SnapshotChunks []SnapshotChunk
+	// Snapshot is non-nil when a received snapshot is complete: install the
+	// staged state, and make the durable log start after Snapshot.Index,
+	// before applying CommittedEntries.
+	Snapshot *SnapshotMeta
+	// CommittedEntries are to be applied to the state machine in order.
+	CommittedEntries []Entry
+	// Messages are to be sent only after everything above is durable.
+	Messages []Message
+	// ReadStates answer ReadIndex requests.
+	ReadStates []ReadState
+	// ConfState is non-nil when the membership changed (a conf change
+	// committed or a snapshot was installed).
+	ConfState *ConfState
+	// MustSync is true when HardState or Entries need an fsync before
+	// Messages go out.
+	MustSync bool
+}
+
+func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, Role: r.role} }
+
+// HasReady reports whether Ready would return any work.
+func (r *Raft) HasReady() bool {
+	switch {
+	case r.outstanding:
+		return false
+	case r.softState() != r.prevSoft, r.hardState() != r.prevHard:
+		return true
+	case len(r.msgs) > 0, len(r.readStates) > 0, len(r.chunks) > 0:
+		return true
+	case r.installed != nil, r.confChanged:
+		return true
+	case r.log.lastIndex() > r.log.stable:
+		return true
+	}
+	return r.log.committed > r.log.handed
+}
+
+// Ready collects pending work. Until Advance(rd) the core refuses input.
+func (r *Raft) Ready() Ready {
+	assert(!r.outstanding, "Ready called twice without Advance")
+	rd := Ready{
+		Entries:        slices.Clone(r.log.from(r.log.stable + 1)),
+		SnapshotChunks: r.chunks,
+		Snapshot:       r.installed,
+		Messages:       r.msgs,
+		ReadStates:     r.readStates,
+	}
+	if ss := r.softState(); ss != r.prevSoft {
+		rd.SoftState = &ss
+	}
+	if hs := r.hardState(); hs != r.prevHard {
+		rd.HardState = hs
+	}
+	if r.log.committed > r.log.handed {
+		rd.CommittedEntries = slices.Clone(r.log.from(r.log.handed + 1)[:r.log.committed-r.log.handed])
+	}
+	if r.confChanged {
+		cs := r.conf.confState()
+		rd.ConfState = &cs
+	}
+	rd.MustSync = len(rd.Entries) > 0 || rd.HardState.Term != r.prevHard.Term ||
+		rd.HardState.Vote != r.prevHard.Vote || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0
+	r.msgs, r.readStates, r.chunks, r.installed, r.confChanged = nil, nil, nil, nil, false
+	r.outstanding = true
+	return rd
+}
+
+// Advance acknowledges that rd was handled per the contract: its entries
+// and hard state are durable, its messages sent, its committed entries
+// applied.
+func (r *Raft) Advance(rd Ready) {
+	assert(r.outstanding, "Advance without Ready")
+	r.outstanding = false
+	if rd.SoftState != nil {
+		r.prevSoft = *rd.SoftState
+	}
+	if !rd.HardState.IsEmpty() {
+		r.prevHard = rd.HardState
+	}
+	if n := len(rd.Entries); n > 0 {
+		r.log.stable = max(r.log.stable, rd.Entries[n-1].Index)
+	}
+	if n := len(rd.CommittedEntries); n > 0 {
+		last := rd.CommittedEntries[n-1].Index
+		r.log.applied, r.log.handed = last, last
+	}
+	if r.role == RoleLeader {
+		// Our own entries count toward commit only once durable.
+		if pr := r.progress[r.id]; pr != nil && pr.maybeUpdate(r.log.stable) {
+			r.maybeCommit()
+		}
+	}
+	r.checkInvariants()
+}

@@ -1,0 +1,31 @@
+package raft
+
+import "fmt"
+
+// verify checks the core's invariants; tests call it directly and the
+// invariants build tag calls it after every input.
+func (r *Raft) verify() error {
+	if err := r.log.check(); err != nil {
+		return fmt.Errorf("raft %d: log: %w", r.id, err)
+	}
+	if r.log.lastTerm() > r.term {
+		return fmt.Errorf("raft %d: last log term %d > term %d", r.id, r.log.lastTerm(), r.term)
+	}
+	if r.conf.index != r.log.committed {
+		return fmt.Errorf("raft %d: conf at %d but commit %d", r.id, r.conf.index, r.log.committed)
+	}
+	if r.role == RoleLeader {
+		if r.lead != r.id || r.vote != r.id {
+			return fmt.Errorf("raft %d: leader with lead %d vote %d", r.id, r.lead, r.vote)
+		}
+		for id, pr := range r.progress {
+			if pr.Match >= pr.Next {
+				return fmt.Errorf("raft %d: peer %d match %d >= next %d", r.id, id, pr.Match, pr.Next)
+			}
+			if pr.Match > r.log.lastIndex() {
+				return fmt.Errorf("raft %d: peer %d match %d > last %d", r.id, id, pr.Match, r.log.lastIndex())
+			}
+		}
+	}
+	return nil
+}
