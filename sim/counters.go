@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Counter is one named count, e.g. how often a fault fired. Campaigns
 // aggregate them into coverage probes: a fault kind that never fired across
@@ -19,10 +22,9 @@ func (c counterSet) inc(name string) { c[name]++ }
 // sorted returns the counters ordered by name.
 func (c counterSet) sorted() []Counter {
 	out := make([]Counter, 0, len(c))
-	for name, n := range c {
-		out = append(out, Counter{Name: name, Count: n})
+	for _, name := range slices.Sorted(maps.Keys(c)) {
+		out = append(out, Counter{Name: name, Count: c[name]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
