@@ -257,7 +257,9 @@ func garbageCases(t *testing.T, seed uint64, maxFrameBytes int) []garbageCase {
 	hs := appendHandshake(nil, 9, 2)
 	badMagic := bytes.Clone(hs)
 	badMagic[0] = 'X'
-	frame := func(from, to NodeID) []byte { return mustFrame(t, Message{From: from, To: to, Type: 1, Payload: []byte("garbage test")}) }
+	frame := func(from, to NodeID) []byte {
+		return mustFrame(t, Message{From: from, To: to, Type: 1, Payload: []byte("garbage test")})
+	}
 	badCRC := frame(9, 2)
 	badCRC[len(badCRC)-1] ^= 0x40
 	withHS := func(b ...[]byte) []byte { return bytes.Join(append([][]byte{hs}, b...), nil) }
