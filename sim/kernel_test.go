@@ -214,3 +214,27 @@ func TestKernelRejectsNegativeDelay(t *testing.T) {
 	}()
 	NewKernel(1).Schedule(-1, "bad", func() {})
 }
+
+// BenchmarkKernelStep measures the event loop alone: schedule and run one
+// event with a hundred others pending.
+func BenchmarkKernelStep(b *testing.B) {
+	k := NewKernel(1)
+	var fn func()
+	fn = func() { k.Schedule(time.Duration(1+k.Processed()%100)*time.Microsecond, "bench", fn) }
+	for i := 0; i < 100; i++ {
+		k.Schedule(time.Duration(i)*time.Microsecond, "bench", fn)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k.Step()
+	}
+}
+
+// BenchmarkToySeed measures one whole toy seed, faults and checks included.
+func BenchmarkToySeed(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if r := RunToy(uint64(i), ToyOptions{}); r.Failed != nil {
+			b.Fatal(r.Failed)
+		}
+	}
+}

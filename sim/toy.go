@@ -361,6 +361,9 @@ func (n *toyNode) tick() {
 		return
 	}
 	n.lastMono = now
+	// Wall time is only traced: it carries the node's clock offset and
+	// jumps into the trace hash, so the determinism check covers clocks.
+	n.c.k.TraceU64(uint64(n.clk.Now().UnixNano()))
 	for p := range n.c.nodes {
 		if n.c.opts.NoRetransmit {
 			break
