@@ -13,6 +13,7 @@ import (
 // Defaults applied by NewTCP to zero TCPConfig fields.
 const (
 	DefaultPeerQueueMax        = 1024
+	DefaultPeerQueueBytesMax   = 2 * DefaultMaxFrameBytes
 	DefaultInboundConnsMax     = 1024
 	DefaultDialTimeout         = 3 * time.Second
 	DefaultWriteTimeout        = 10 * time.Second
@@ -69,6 +70,12 @@ type TCPConfig struct {
 	// longer stall but delivers staler messages. Default
 	// DefaultPeerQueueMax.
 	PeerQueueMax int
+	// PeerQueueBytesMax bounds the bytes of the frames waiting for each
+	// peer, so a stalled peer costs at most this much memory however large
+	// its frames. It must be at least MaxFrameBytes, so any frame Send
+	// accepts fits an empty queue. Default DefaultPeerQueueBytesMax, raised
+	// to MaxFrameBytes if that is larger.
+	PeerQueueBytesMax int
 	// InboundConnsMax bounds concurrently open inbound connections; more
 	// are closed on accept. Default DefaultInboundConnsMax.
 	InboundConnsMax int
@@ -104,6 +111,7 @@ func (c TCPConfig) withDefaults() (TCPConfig, error) {
 	}
 	defaultInt(&c.MaxFrameBytes, DefaultMaxFrameBytes)
 	defaultInt(&c.PeerQueueMax, DefaultPeerQueueMax)
+	defaultInt(&c.PeerQueueBytesMax, max(DefaultPeerQueueBytesMax, c.MaxFrameBytes))
 	defaultInt(&c.InboundConnsMax, DefaultInboundConnsMax)
 	defaultDuration(&c.DialTimeout, DefaultDialTimeout)
 	defaultDuration(&c.WriteTimeout, DefaultWriteTimeout)
@@ -123,6 +131,9 @@ func (c TCPConfig) validate() error {
 			c.MaxFrameBytes, FrameOverheadBytes, MaxFrameBytesLimit)
 	case c.PeerQueueMax < 0 || c.InboundConnsMax < 0:
 		return errors.New("netio: PeerQueueMax and InboundConnsMax must be positive")
+	case c.PeerQueueBytesMax < c.MaxFrameBytes:
+		return fmt.Errorf("netio: PeerQueueBytesMax %d below MaxFrameBytes %d",
+			c.PeerQueueBytesMax, c.MaxFrameBytes)
 	case c.DialTimeout < 0 || c.WriteTimeout < 0 || c.HandshakeTimeout < 0:
 		return errors.New("netio: timeouts must be positive")
 	case c.ReconnectBackoffMin < 0 || c.ReconnectBackoffMax < c.ReconnectBackoffMin:
@@ -313,11 +324,12 @@ func (t *TCPTransport) startPeerLocked(id NodeID, addr string) {
 // Close stops the listener, every writer and every connection, and waits
 // for all of the transport's goroutines to return; after it returns the
 // handler is not called again. Queued frames are dropped. Close must not
-// be called from the handler. Calls after the first return nil at once.
+// be called from the handler. Later calls wait the same way and return nil.
 func (t *TCPTransport) Close() error {
 	t.mu.Lock()
 	if t.closed.Load() {
 		t.mu.Unlock()
+		t.wg.Wait()
 		return nil
 	}
 	t.closed.Store(true)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type peerWriter struct {
 	// It is never closed (Send may race with stop); stop is signalled by
 	// ctx instead.
 	queue chan []byte
+	// queuedBytes is the size of the frames in queue, kept at most
+	// TCPConfig.PeerQueueBytesMax by enqueue.
+	queuedBytes atomic.Int64
 	// ctx is cancelled by stop; it aborts a dial in progress and a backoff
 	// pause.
 	ctx    context.Context
@@ -45,8 +49,8 @@ type peerWriter struct {
 }
 
 func newPeerWriter(t *TCPTransport, id NodeID, addr string) *peerWriter {
-	if t.cfg.PeerQueueMax <= 0 {
-		panic("netio: peer queue maximum must be positive")
+	if t.cfg.PeerQueueMax <= 0 || t.cfg.PeerQueueBytesMax < t.cfg.MaxFrameBytes {
+		panic("netio: peer queue bounds not validated")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &peerWriter{
@@ -61,12 +65,19 @@ func newPeerWriter(t *TCPTransport, id NodeID, addr string) *peerWriter {
 	}
 }
 
-// enqueue queues frame without blocking and reports whether there was room.
+// enqueue queues frame without blocking and reports whether there was room
+// under both the frame and the byte bound.
 func (p *peerWriter) enqueue(frame []byte) bool {
+	size := int64(len(frame))
+	if p.queuedBytes.Add(size) > int64(p.t.cfg.PeerQueueBytesMax) {
+		p.queuedBytes.Add(-size)
+		return false
+	}
 	select {
 	case p.queue <- frame:
 		return true
 	default:
+		p.queuedBytes.Add(-size)
 		return false
 	}
 }
@@ -75,9 +86,17 @@ func (p *peerWriter) enqueue(frame []byte) bool {
 func (p *peerWriter) dequeue() ([]byte, bool) {
 	select {
 	case frame := <-p.queue:
+		p.dequeued(frame)
 		return frame, true
 	default:
 		return nil, false
+	}
+}
+
+// dequeued releases frame's bytes from the queue's byte budget.
+func (p *peerWriter) dequeued(frame []byte) {
+	if p.queuedBytes.Add(-int64(len(frame))) < 0 {
+		panic("netio: peer queue byte count went negative")
 	}
 }
 
@@ -176,6 +195,7 @@ func (p *peerWriter) serve(conn net.Conn) (delivered bool) {
 			p.log.Info("netio: peer closed the connection")
 			return delivered
 		case frame := <-p.queue:
+			p.dequeued(frame)
 			if err := p.writeBatch(conn, bw, frame); err != nil {
 				p.log.Warn("netio: write to peer failed", "err", err)
 				return delivered

@@ -487,14 +487,7 @@ func transportGoroutines() []string {
 // TestTCPSendErrors checks each Send error, and that a full queue fails
 // fast instead of blocking.
 func TestTCPSendErrors(t *testing.T) {
-	// A port nobody listens on: the writer never connects, so nothing
-	// drains the queue.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := ln.Addr().String()
-	ln.Close()
+	deadAddr := unusedAddr(t)
 	const queueMax = 4
 	a := newTestTCP(t, 1, &collector{}, func(c *TCPConfig) {
 		c.PeerQueueMax = queueMax
@@ -538,6 +531,58 @@ func TestTCPSendErrors(t *testing.T) {
 		}
 	}
 	waitUntil(t, "a failed dial", func() bool { return a.Stats().DialErrors > 0 })
+}
+
+// unusedAddr returns a loopback address nobody listens on: a writer for it
+// never connects, so nothing drains its queue.
+func unusedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestTCPQueueBytesMax(t *testing.T) {
+	a := newTestTCP(t, 1, &collector{}, func(c *TCPConfig) {
+		c.MaxFrameBytes = 1024
+		c.PeerQueueBytesMax = 2047
+		c.Peers = map[NodeID]string{2: unusedAddr(t)}
+	})
+	big := Message{From: 1, To: 2, Payload: make([]byte, 998)} // a 1024-byte frame
+	if err := a.Send(big); err != nil {
+		t.Fatalf("first big frame: %v", err)
+	}
+	if err := a.Send(big); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("second big frame (2048 bytes queued > 2047): %v, want ErrQueueFull", err)
+	}
+	if err := a.Send(Message{From: 1, To: 2}); err != nil {
+		t.Fatalf("small frame within the byte budget: %v", err)
+	}
+}
+
+// TestTCPInboundConnsMax checks that connections beyond the bound are
+// closed at once and counted, while the open one is kept.
+func TestTCPInboundConnsMax(t *testing.T) {
+	c := &collector{}
+	b := newTestTCP(t, 2, c, func(c *TCPConfig) { c.InboundConnsMax = 1 })
+	first, err := net.Dial("tcp", b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.Write(appendHandshake(nil, 9, 2))
+	waitUntil(t, "the first connection accepted", func() bool { return b.Stats().InboundAccepted == 1 })
+	expectClosedByPeer(t, b.Addr().String(), garbageCase{name: "over the bound", bytes: appendHandshake(nil, 8, 2)})
+	if s := b.Stats(); s.InboundRejected != 1 || s.InboundAccepted != 1 {
+		t.Fatalf("stats %+v, want 1 accepted and 1 rejected", s)
+	}
+	first.Write(mustFrame(t, Message{From: 9, To: 2, Type: 5}))
+	if got := c.waitFor(t, 1)[0]; got.From != 9 || got.Type != 5 {
+		t.Fatalf("message on the kept connection: %+v", got)
+	}
 }
 
 func TestTCPAddRemovePeer(t *testing.T) {
@@ -591,6 +636,8 @@ func TestNewTCPConfigErrors(t *testing.T) {
 		{"tiny max frame", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0", MaxFrameBytes: FrameOverheadBytes - 1}},
 		{"huge max frame", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0", MaxFrameBytes: MaxFrameBytesLimit + 1}},
 		{"negative queue", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0", PeerQueueMax: -1}},
+		{"queue bytes below max frame", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0",
+			MaxFrameBytes: 4096, PeerQueueBytesMax: 4095}},
 		{"backoff min > max", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0",
 			ReconnectBackoffMin: time.Second, ReconnectBackoffMax: time.Millisecond}},
 		{"peer is self", TCPConfig{ID: 1, Handler: h, ListenAddr: "127.0.0.1:0", Peers: map[NodeID]string{1: "x:1"}}},
