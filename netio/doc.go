@@ -14,4 +14,44 @@
 //  3. The handler is called for each delivered message. With TCP it runs on
 //     a connection goroutine, so it must only hand the message to its owner
 //     (post it to the node loop); the simulator calls it from its one loop.
+//
+// # TCP transport
+//
+// TCPTransport (tcp.go) is production-only code: it uses goroutines, net,
+// time and sync, which the determinism contract keeps out of the core
+// packages, and it stays thin. It owns the wire format (frame.go, with the
+// layout documented there, and handshake.go), one outbound connection per
+// peer and the inbound connections peers open to it. Connections are
+// one-way: a node writes only on connections it dialed and reads only on
+// connections it accepted.
+//
+// A message's path:
+//
+//  1. Send checks the message, encodes it as a frame (its size checked
+//     against MaxFrameBytes) and queues it for the destination peer,
+//     failing with ErrQueueFull rather than waiting when the peer's
+//     queue is at PeerQueueMax frames or PeerQueueBytesMax bytes.
+//  2. The peer's writer goroutine dials (with jittered exponential backoff
+//     between failures), writes the handshake, then drains the queue in
+//     batches of at most writeBatchFramesMax frames, flushing once per
+//     batch. A failed write loses its batch and the connection; the writer
+//     dials again.
+//  3. The receiver's accept loop hands each connection to a reader
+//     goroutine, which checks the handshake (within HandshakeTimeout) and
+//     then decodes frames and calls the handler for each.
+//  4. A bad handshake, a bad frame (truncated, oversized, CRC mismatch, or
+//     addressed other than the handshake said) closes that one connection
+//     and is counted in Stats; the listener and other connections carry on.
+//
+// Invariants:
+//
+//   - Every goroutine the transport starts is counted in its WaitGroup
+//     before it starts, and Close waits for all of them: after Close
+//     returns no transport goroutine runs and the handler is not called.
+//   - Each peer queue holds at most PeerQueueMax frames and
+//     PeerQueueBytesMax bytes; at most InboundConnsMax inbound connections
+//     are open; no buffer is sized by a length read from the wire before
+//     that length has been checked against MaxFrameBytes.
+//   - A frame handed to the handler passed its CRC and came on a
+//     connection whose handshake named the frame's sender and this node.
 package netio
