@@ -42,7 +42,9 @@ func (c *laCheck) findCycles() {
 	for v := range every {
 		every[v], in[v] = v, true
 	}
-	for _, comp := range c.g.sccs(every, in, all) {
+	comps := c.g.sccs(every, in, all)
+	c.g.assertAcyclicIffNoComponents(all, comps)
+	for _, comp := range comps {
 		steps := c.cycleIn(comp)
 		if steps == nil {
 			panic(fmt.Sprintf("checker: no cycle found in a strongly connected component of %d txns", len(comp)))

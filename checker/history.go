@@ -279,6 +279,7 @@ func (r *Recorder) History() History {
 		Events:  append([]Event(nil), r.h.Events...),
 	}
 	copy(h.Records, r.h.Records)
+	h.assertEvents()
 	return h
 }
 
