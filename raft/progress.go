@@ -155,10 +155,10 @@ func (pr *Progress) maybeUpdate(n uint64) bool {
 // hint (already clamped by the caller). It returns false for stale
 // rejections that must be ignored.
 func (pr *Progress) maybeDecrTo(rejected, hint uint64) bool {
+	if rejected <= pr.Match {
+		return false // stale: we already know it matches there
+	}
 	if pr.State == StateReplicate {
-		if rejected <= pr.Match {
-			return false // stale: we already know it matches there
-		}
 		pr.Next = max(pr.Match+1, min(rejected, hint))
 		return true
 	}

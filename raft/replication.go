@@ -77,12 +77,15 @@ func (r *Raft) sendAppend(id uint64, sendIfEmpty bool) bool {
 
 // sendAppendsWhileOpen pipelines MsgApps to id until the window closes or
 // nothing is left to send.
-func (r *Raft) sendAppendsWhileOpen(id uint64) {
+func (r *Raft) sendAppendsWhileOpen(id uint64) bool {
+	sent := false
 	for r.sendAppend(id, false) {
+		sent = true
 		if pr := r.progress[id]; pr == nil || pr.State != StateReplicate {
-			return
+			break
 		}
 	}
+	return sent
 }
 
 func (r *Raft) bcastHeartbeat() {
@@ -151,6 +154,7 @@ func (r *Raft) handleAppendResponse(m Message) {
 		r.handleAppendReject(m, pr)
 		return
 	}
+	wasPaused := pr.isPaused()
 	if !pr.maybeUpdate(m.Index) {
 		return
 	}
@@ -164,7 +168,10 @@ func (r *Raft) handleAppendResponse(m Message) {
 		pr.ins.freeLE(m.Index)
 	}
 	r.maybeCommit() // broadcasts the new commit index itself
-	r.sendAppendsWhileOpen(m.From)
+	if !r.sendAppendsWhileOpen(m.From) && wasPaused {
+		// A paused follower missed commit updates: refresh it.
+		r.sendAppend(m.From, true)
+	}
 	if r.role == RoleLeader && m.From == r.leadTransferee && pr.Match == r.log.lastIndex() {
 		r.sendTimeoutNow(m.From)
 	}
