@@ -548,19 +548,33 @@ func (m *MemFS) appendData(n *inode, p []byte) {
 func (m *MemFS) addPending(n *inode, op pendingOp) {
 	n.pending = append(n.pending, op)
 	if len(n.pending) > pendingOpsMax {
-		merged := mergeOps(n.pending[0], n.pending[1])
+		merged := mergeOps(n.pending[0], n.pending[1], n.current, n.pending[2:])
 		n.pending[1] = merged
 		n.pending = n.pending[1:]
 	}
 	assert(len(n.pending) <= pendingOpsMax, "pending ops over bound")
 }
 
-// mergeOps composes a then b into one operation with the same effect.
-// Truncation never extends, so a's cut point is within the content it
-// starts from, and a cut by b below it reaches content a did not touch.
-func mergeOps(a, b pendingOp) pendingOp {
+// mergeOps composes a then b into one operation with the same effect;
+// later are the operations after b and current the file's content after
+// all of them. Truncation never extends, so a's cut point is within the
+// content it starts from, and a cut by b below it reaches content a did not
+// touch.
+//
+// The merged data is the file's bytes from a's cut to b's end. When no later
+// operation cut below b's end those bytes still sit in current, which is
+// immutable below its length, so the merge aliases them instead of copying:
+// a long unsynced stream of appends (an LSM writing a table) then costs a
+// scan of the pending list per append rather than a copy of everything
+// written so far.
+func mergeOps(a, b pendingOp, current []byte, later []pendingOp) pendingOp {
 	if b.cutBytes < a.cutBytes {
 		return b
+	}
+	end := b.cutBytes + int64(len(b.data))
+	if minCutBytes(later, end) >= end {
+		assert(int64(len(current)) >= end, "merge past the current end")
+		return pendingOp{cutBytes: a.cutBytes, data: current[a.cutBytes:end:end]}
 	}
 	keep := b.cutBytes - a.cutBytes
 	assert(keep <= int64(len(a.data)), "merge past the end of an append")
@@ -568,6 +582,16 @@ func mergeOps(a, b pendingOp) pendingOp {
 	data = append(data, a.data[:keep]...)
 	data = append(data, b.data...)
 	return pendingOp{cutBytes: a.cutBytes, data: data}
+}
+
+// minCutBytes returns the lowest cut point among ops, or upper if lower
+// than all of them.
+func minCutBytes(ops []pendingOp, upper int64) int64 {
+	low := upper
+	for _, op := range ops {
+		low = min(low, op.cutBytes)
+	}
+	return low
 }
 
 // applyOps returns base with ops applied, in a fresh slice.

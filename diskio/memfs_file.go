@@ -86,7 +86,7 @@ func (f *memFile) Write(p []byte) (int, error) {
 		return 0, opErr("write", f.name, ErrNoSpace)
 	}
 	f.fs.appendData(f.ino, p)
-	f.fs.checkInvariants()
+	checkFileInvariants(f.ino)
 	return len(p), nil
 }
 
@@ -114,7 +114,7 @@ func (f *memFile) Sync() error {
 	}
 	f.ino.durable = f.ino.current
 	f.ino.pending = nil
-	f.fs.checkInvariants()
+	checkFileInvariants(f.ino)
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (f *memFile) Truncate(size int64) error {
 		return opErr("truncate", f.name, ErrInvalid)
 	}
 	f.fs.truncate(f.ino, size)
-	f.fs.checkInvariants()
+	checkFileInvariants(f.ino)
 	return nil
 }
 

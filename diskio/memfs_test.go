@@ -432,15 +432,19 @@ func TestMemFSPendingOpsAreBoundedAndMergedCorrectly(t *testing.T) {
 
 func TestMergeOps(t *testing.T) {
 	base := []byte("0123456789")
-	cases := [][2]pendingOp{
+	cases := [][]pendingOp{
 		{{cutBytes: 10, data: []byte("ab")}, {cutBytes: 12, data: []byte("cd")}}, // append, append
 		{{cutBytes: 10, data: []byte("abcd")}, {cutBytes: 11}},                   // append, cut inside it
 		{{cutBytes: 4, data: []byte("xy")}, {cutBytes: 2, data: []byte("z")}},    // cut below the first
 		{{cutBytes: 3}, {cutBytes: 3, data: []byte("q")}},                        // truncate, append
+		// A later cut below b's end forces a copy; one above allows aliasing.
+		{{cutBytes: 10, data: []byte("ab")}, {cutBytes: 12, data: []byte("cd")}, {cutBytes: 11, data: []byte("Z")}},
+		{{cutBytes: 10, data: []byte("ab")}, {cutBytes: 12, data: []byte("cd")}, {cutBytes: 14, data: []byte("Z")}},
 	}
 	for i, c := range cases {
-		want := applyOps(base, c[:])
-		got := applyOps(base, []pendingOp{mergeOps(c[0], c[1])})
+		want := applyOps(base, c)
+		merged := mergeOps(c[0], c[1], want, c[2:])
+		got := applyOps(base, append([]pendingOp{merged}, c[2:]...))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("case %d: merged gives %q, want %q", i, got, want)
 		}
