@@ -8,11 +8,11 @@ import (
 // builder records a hand-written history; times are in milliseconds and
 // must be given in non-decreasing order, as a simulator would.
 type builder struct {
-	t *testing.T
+	t testing.TB
 	r *Recorder
 }
 
-func newBuilder(t *testing.T) *builder {
+func newBuilder(t testing.TB) *builder {
 	t.Helper()
 	return &builder{t: t, r: NewRecorder(0)}
 }

@@ -34,8 +34,8 @@ type genOp struct {
 
 // genTimes draws an interval and a linearization point inside it, and
 // for ambiguous ops decides whether (and possibly how late) it happened.
-func genTimes(rng *rand.Rand, g *genOp, ambiguousPct int) {
-	g.inv = rng.IntN(300) // dense: several ops in flight at once
+func genTimes(rng *rand.Rand, g *genOp, ambiguousPct, n int) {
+	g.inv = rng.IntN(10 * n) // dense: a few ops in flight at once
 	dur := 1 + rng.IntN(40)
 	g.ret = g.inv + dur
 	g.lin = g.inv + rng.IntN(dur+1)
@@ -59,7 +59,7 @@ func byLin(ops []genOp) []int {
 
 // record turns generated ops into a History through a Recorder, events in
 // time order (invocations first on ties, so equal times overlap).
-func record(t *testing.T, ops []genOp) History {
+func record(t testing.TB, ops []genOp) History {
 	t.Helper()
 	type ev struct {
 		at  int
@@ -124,7 +124,7 @@ func genRegister(rng *rand.Rand, n, ambiguousPct int) []genOp {
 		default:
 			g.op = CAS(key, int64(rng.IntN(4)), int64(rng.IntN(4)))
 		}
-		genTimes(rng, g, ambiguousPct)
+		genTimes(rng, g, ambiguousPct, n)
 	}
 	state := map[int64]int64{}
 	for _, i := range byLin(ops) {
@@ -192,7 +192,7 @@ func genBank(rng *rand.Rand, n, accounts, ambiguousPct int) []genOp {
 			to := (from + 1 + rng.IntN(accounts-1)) % accounts
 			g.op = Transfer(from, to, 1+int64(rng.IntN(8)))
 		}
-		genTimes(rng, g, ambiguousPct)
+		genTimes(rng, g, ambiguousPct, n)
 	}
 	bal := make([]int64, accounts)
 	for i := range bal {
@@ -276,7 +276,7 @@ func genListAppend(rng *rand.Rand, n, keys, ambiguousPct int) []genOp {
 			}
 		}
 		g.op = Txn(micros...)
-		genTimes(rng, g, ambiguousPct)
+		genTimes(rng, g, ambiguousPct, n)
 		if g.status == StatusOK && rng.IntN(100) < 5 {
 			g.status, g.applied = StatusFail, false
 		}
