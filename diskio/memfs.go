@@ -158,11 +158,14 @@ type MemFS struct {
 	usedBytes int64
 
 	faults faultState
-	// brokenKeepUnsyncedNames makes Crash keep current directory entries,
-	// and brokenLoseSyncedData makes it drop the second half of synced
-	// data: deliberately wrong disks the crash checker must reject.
+	// Deliberately wrong disks the crash checker must reject: Crash keeps
+	// current directory entries; Crash drops the second half of synced
+	// data; a tear also damages the sector before the final one; a failed
+	// Sync makes the data durable anyway.
 	brokenKeepUnsyncedNames bool
 	brokenLoseSyncedData    bool
+	brokenTearWide          bool
+	brokenFailedSyncDurable bool
 }
 
 var _ FS = (*MemFS)(nil)

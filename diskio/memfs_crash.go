@@ -80,6 +80,9 @@ func (m *MemFS) tornAppend(before []byte, op pendingOp) []byte {
 	ends := tearEnds(start, int64(len(full)))
 	end := ends[m.rng.IntN(len(ends))]
 	regionStart := tornRegionStart(start, end)
+	if m.brokenTearWide {
+		regionStart = max(0, regionStart-SectorSizeBytes)
+	}
 	garbageFrom := regionStart + m.rng.Int64N(end-regionStart)
 	out := full[:end]
 	for i := garbageFrom; i < end; i++ {

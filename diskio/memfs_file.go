@@ -106,6 +106,9 @@ func (f *memFile) Sync() error {
 		if f.fs.config.SyncRetry == SyncRetryLies {
 			f.ino.syncLies = true
 		}
+		if f.fs.brokenFailedSyncDurable {
+			f.ino.durable, f.ino.pending = f.ino.current, nil
+		}
 		return err
 	}
 	if f.ino.syncLies {
