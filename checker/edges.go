@@ -10,7 +10,8 @@ import (
 // serialization graph, as Elle infers it from list-append histories):
 //
 //   - ww  T1 -> T2: T2's append to k comes right after T1's in k's order;
-//   - wr  T1 -> T2: T2 read k, and the last element it saw T1 appended;
+//   - wr  T1 -> T2: T2 read k, and the last element it saw (not counting
+//     its own appends) T1 appended;
 //   - rw  T1 -> T2: T1 read k, and the next element in k's order after what
 //     it saw was appended by T2 (T1 did not see T2's write: an
 //     anti-dependency);
@@ -80,11 +81,8 @@ func (c *laCheck) addKeyEdges(k int64) {
 		}
 	}
 	for _, r := range c.reads[k] {
-		if n := len(r.values); n > 0 {
-			last := r.values[n-1]
-			if w, ok := c.writers[keyValue{k, last}]; ok {
-				c.edge(w.txn, r.txn, EdgeWR, edgeWhy{key: k, value: last, read: r.values})
-			}
+		if v, w, ok := c.lastForeign(r); ok {
+			c.edge(w.txn, r.txn, EdgeWR, edgeWhy{key: k, value: v, read: r.values})
 		}
 		if consistent && len(r.values) < len(order) {
 			c.addRWEdge(k, r, order)

@@ -341,20 +341,32 @@ func (c *laCheck) checkRead(r readRef) {
 	c.checkIntermediate(r)
 }
 
-// checkIntermediate: the state a read saw ends with its last element, so
-// that element must be its writer's final append to the key.
+// checkIntermediate: before the reader's own appends, the state a read saw
+// ends with its last foreign element, so that element must be its
+// writer's final append to the key.
 func (c *laCheck) checkIntermediate(r readRef) {
-	if len(r.values) == 0 {
-		return
-	}
-	v := r.values[len(r.values)-1]
-	w, ok := c.writers[keyValue{r.key, v}]
-	if !ok || w.last || w.txn == r.txn || c.txns[w.txn].state == txnAborted {
+	v, w, ok := c.lastForeign(r)
+	if !ok || w.last || c.txns[w.txn].state == txnAborted {
 		return
 	}
 	c.report(Anomaly{Kind: AnomalyG1b, Txns: []OpID{c.id(r.txn), c.id(w.txn)},
-		Explanation: fmt.Sprintf("T%d read key %d = %s, ending with %d, an intermediate append of T%d, which appended to key %d again afterwards",
-			c.id(r.txn), r.key, formatInts(r.values), v, c.id(w.txn), r.key)})
+		Explanation: fmt.Sprintf("T%d read key %d = %s, which includes %d, an intermediate append of T%d, but not T%d's later append to key %d",
+			c.id(r.txn), r.key, formatInts(r.values), v, c.id(w.txn), c.id(w.txn), r.key)})
+}
+
+// lastForeign returns the last element of r appended by another txn,
+// skipping the reader's own appends at the end of the list.
+func (c *laCheck) lastForeign(r readRef) (int64, writeRef, bool) {
+	for i := len(r.values) - 1; i >= 0; i-- {
+		w, ok := c.writers[keyValue{r.key, r.values[i]}]
+		if !ok {
+			return 0, writeRef{}, false
+		}
+		if w.txn != r.txn {
+			return r.values[i], w, true
+		}
+	}
+	return 0, writeRef{}, false
 }
 
 func firstDuplicate(vs []int64) (int64, bool) {

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,19 @@ func expectAnomaly(t *testing.T, h History, opts ListAppendOptions, kind Anomaly
 		t.Fatalf("want exactly one %s, got valid=%v: %s\n%s", kind, res.Valid, describe(res), h)
 	}
 	return res.Anomalies[0]
+}
+
+// expectKinds checks the anomalies found are exactly kinds, in order.
+func expectKinds(t *testing.T, h History, opts ListAppendOptions, kinds ...AnomalyKind) {
+	t.Helper()
+	res := mustListAppend(t, h, opts)
+	var got []AnomalyKind
+	for _, a := range res.Anomalies {
+		got = append(got, a.Kind)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(kinds) || res.Valid != (len(kinds) == 0) {
+		t.Fatalf("anomalies %v, want %v: %s\n%s", got, kinds, describe(res), h)
+	}
 }
 
 func describe(res Result) string {
@@ -188,6 +202,19 @@ func TestListAppendG1bIntermediateRead(t *testing.T) {
 	b.txn(0, 0, 1, ap(1, 1), ap(1, 2))
 	b.txn(1, 2, 3, rd(1, 1))
 	expectAnomaly(t, b.history(), plain, AnomalyG1b)
+}
+
+func TestListAppendReadsPastOwnAppends(t *testing.T) {
+	// T1 reads key 1 after its own append: the wr dependency on T0 is the
+	// last element that is not its own.
+	b := newBuilder(t)
+	b.concurrent(0, 5, ops(ap(1, 1), ap(3, 9)), ops(rd(3), ap(1, 2), rd(1, 1, 2)))
+	expectAnomaly(t, b.history(), plain, AnomalyGSingle)
+	b2 := newBuilder(t)
+	b2.concurrent(0, 5, ops(ap(1, 1), ap(1, 3)), ops(ap(1, 2), rd(1, 1, 2)))
+	// T1's append landed between T0's two: an intermediate read, and a
+	// write cycle once T0's unread 3 is placed after everything seen.
+	expectKinds(t, b2.history(), plain, AnomalyG1b, AnomalyG0)
 }
 
 func TestListAppendIncompatibleOrder(t *testing.T) {
