@@ -193,9 +193,12 @@ type LinearizabilityResult struct {
 	// a timeout, when the search gave up).
 	Verdict porcupine.CheckResult
 	// Ops is the number of porcupine operations checked.
-	Ops   int
-	model porcupine.Model
-	info  porcupine.LinearizationInfo
+	Ops int
+	// FailedKeys lists, in order, the keys whose own history is not
+	// linearizable (set only when the verdict is Illegal).
+	FailedKeys []int64
+	model      porcupine.Model
+	info       porcupine.LinearizationInfo
 }
 
 // Linearizable checks the register operations of h against the register
@@ -215,13 +218,31 @@ func LinearizableTimeout(h History, timeout time.Duration) (LinearizabilityResul
 	model := registerModel()
 	ops := RegisterOperations(h)
 	verdict, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
-	return LinearizabilityResult{
+	res := LinearizabilityResult{
 		OK:      verdict == porcupine.Ok,
 		Verdict: verdict,
 		Ops:     len(ops),
 		model:   model,
 		info:    info,
-	}, nil
+	}
+	if verdict == porcupine.Illegal {
+		res.FailedKeys = failedKeys(model, ops)
+	}
+	return res, nil
+}
+
+// failedKeys rechecks each key alone to name the ones that failed; it
+// runs only on failure, where a report is worth a second search.
+func failedKeys(model porcupine.Model, ops []porcupine.Operation) []int64 {
+	single := model
+	single.Partition = nil
+	var keys []int64
+	for _, part := range partitionByKey(ops) {
+		if !porcupine.CheckOperations(single, part) {
+			keys = append(keys, part[0].Input.(regInput).op.Key)
+		}
+	}
+	return keys
 }
 
 // WriteHTML writes porcupine's visualization of the history and its

@@ -47,9 +47,13 @@ func TestRegisterRejectsStaleRead(t *testing.T) {
 	b.op(0, Put(1, 1), done(), 0, 1)
 	b.op(0, Put(1, 2), done(), 2, 3)
 	b.op(1, Get(1), got(1), 4, 5)
+	b.op(1, Put(2, 1), done(), 6, 7) // another key, linearizable
 	res := mustLinearizable(t, b.history())
 	if res.OK {
 		t.Fatalf("stale read accepted:\n%s", b.history())
+	}
+	if len(res.FailedKeys) != 1 || res.FailedKeys[0] != 1 {
+		t.Fatalf("FailedKeys = %v, want [1]", res.FailedKeys)
 	}
 	var html strings.Builder
 	if err := res.WriteHTML(&html); err != nil {
