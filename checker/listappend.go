@@ -177,6 +177,9 @@ func (c *laCheck) collect() error {
 		if rec.Op.Kind != KindTxn {
 			continue
 		}
+		if err := checkMicroKinds(rec); err != nil {
+			return err
+		}
 		t := laTxn{rec: rec, ops: rec.Op.Txn, node: -1}
 		switch {
 		case rec.Status == StatusOK:
@@ -193,6 +196,15 @@ func (c *laCheck) collect() error {
 			c.res.Stats.Unknown++
 		}
 		c.txns = append(c.txns, t)
+	}
+	return nil
+}
+
+func checkMicroKinds(rec *Record) error {
+	for i, m := range rec.Op.Txn {
+		if m.Kind != MicroAppend && m.Kind != MicroRead {
+			return fmt.Errorf("%w: T%d micro-op %d has kind %d", ErrBadListAppendHistory, rec.ID, i, m.Kind)
+		}
 	}
 	return nil
 }

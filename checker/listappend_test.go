@@ -302,6 +302,11 @@ func TestListAppendBadInput(t *testing.T) {
 	if _, err := CheckListAppend(b2.history(), plain); !errors.Is(err, ErrBadListAppendHistory) {
 		t.Fatalf("mismatched reply: err = %v", err)
 	}
+	b3 := newBuilder(t)
+	b3.txn(0, 0, 1, Micro{Kind: 9, Key: 1})
+	if _, err := CheckListAppend(b3.history(), plain); !errors.Is(err, ErrBadListAppendHistory) {
+		t.Fatalf("unknown micro-op kind: err = %v", err)
+	}
 }
 
 func TestListAppendDeterministicReport(t *testing.T) {

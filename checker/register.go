@@ -146,9 +146,8 @@ func RegisterOperations(h History) []porcupine.Operation {
 	// happens after it, and it keeps the visualization's axis finite.
 	end := int64(h.EndTime()) + 1
 	for i := range h.Records {
-		if t := int64(h.Records[i].ReturnTime); t >= end {
-			end = t + 1
-		}
+		rec := &h.Records[i]
+		end = max(end, int64(rec.InvokeTime)+1, int64(rec.ReturnTime)+1)
 	}
 	var ops []porcupine.Operation
 	for i := range h.Records {
