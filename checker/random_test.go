@@ -2,6 +2,7 @@ package checker
 
 import (
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -101,7 +102,7 @@ func forEachSeed(t *testing.T, name string, f func(t *testing.T, rng *rand.Rand)
 	for i := 0; i < *itersFlag; i++ {
 		seed := *seedFlag + uint64(i)
 		rng := rand.New(rand.NewPCG(seed, 0x636865636b6572))
-		ok := t.Run("", func(t *testing.T) { f(t, rng) })
+		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { f(t, rng) })
 		if !ok {
 			t.Fatalf("%s failed: replay with -checker.seed=%d -checker.iters=1", name, seed)
 		}
