@@ -173,6 +173,33 @@ func (r *Raft) checkConfChange(e Entry) error {
 	return nil
 }
 
+// lastConfIndex returns the index of the last conf change entry in the
+// uncommitted tail, or the commit index if there is none.
+func (r *Raft) lastConfIndex() uint64 {
+	tail := r.log.from(r.log.committed + 1)
+	for i := len(tail) - 1; i >= 0; i-- {
+		if tail[i].Type == EntryConfChange {
+			return tail[i].Index
+		}
+	}
+	return r.log.committed
+}
+
+// removingSelf reports whether the pending (uncommitted) conf change
+// removes this leader. While it does, the leader accepts no proposals: its
+// log must end at the removal entry so that, once it steps down, some
+// remaining member holds everything it holds and can win an election. (If
+// it held uncommitted entries nobody else has, its refusals to vote for
+// less up-to-date candidates could block every election forever.)
+func (r *Raft) removingSelf() bool {
+	if r.pendingConfIndex <= r.log.committed {
+		return false
+	}
+	e := r.log.from(r.pendingConfIndex)[0]
+	cc, err := DecodeConfChange(e.Data)
+	return err == nil && cc.Type == ConfRemoveNode && cc.NodeID == r.id
+}
+
 // applyConfChangesTo activates the conf changes in (conf.index, i].
 func (r *Raft) applyConfChangesTo(i uint64) {
 	if i <= r.conf.index {

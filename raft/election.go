@@ -206,8 +206,7 @@ func (r *Raft) becomeLeader() {
 	r.lead = r.id
 	r.counters.ElectionsWon++
 	r.resetProgress()
-	// Conservatively assume an uncommitted conf change may lie in the log.
-	r.pendingConfIndex = r.log.lastIndex()
+	r.pendingConfIndex = r.lastConfIndex()
 	// The no-op lets the new leader commit earlier terms' entries (§5.4.2)
 	// and opens read-index (§6.4).
 	r.appendEntries([]Entry{{Type: EntryNoop}})

@@ -130,7 +130,9 @@ func New(cfg Config, rc Recovered) (*Raft, error) {
 	} else if err := r.recover(rc); err != nil {
 		return nil, err
 	}
-	r.prevHard = r.hardState()
+	// What is durable is what we recovered; anything newer (bootstrap,
+	// commit raised to the snapshot) goes out in the first Ready.
+	r.prevHard = rc.HardState
 	r.becomeFollower(r.term, None)
 	r.prevSoft = r.softState()
 	r.checkInvariants()

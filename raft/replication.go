@@ -8,7 +8,7 @@ import "slices"
 
 // appendProposals is the leader's entry point for new entries.
 func (r *Raft) appendProposals(ents []Entry) error {
-	if r.leadTransferee != None {
+	if r.leadTransferee != None || r.removingSelf() {
 		r.counters.ProposalsDropped++
 		return ErrProposalDropped
 	}

@@ -34,7 +34,8 @@ type Options struct {
 	// ReadRetriesMax is how many times a record whose checksum does not
 	// match is read again before the mismatch is believed (default 2). A
 	// bit flipped in transit, not on the platter, goes away on a re-read;
-	// believing it would truncate or reject a good log.
+	// believing it would truncate or reject a good log. Negative means no
+	// re-reads: only for tests proving the re-reads matter.
 	ReadRetriesMax int
 	// UnsafeSkipFsync makes Sync skip the file fsync. It exists only so
 	// tests can prove the crash test catches a log that acknowledges
@@ -49,8 +50,11 @@ func (o Options) withDefaults() Options {
 	if o.WriteBufferBytesMax <= 0 {
 		o.WriteBufferBytesMax = DefaultWriteBufferBytesMax
 	}
-	if o.ReadRetriesMax <= 0 {
+	switch {
+	case o.ReadRetriesMax == 0:
 		o.ReadRetriesMax = DefaultReadRetriesMax
+	case o.ReadRetriesMax < 0:
+		o.ReadRetriesMax = 0
 	}
 	return o
 }
