@@ -101,6 +101,13 @@
 // per-sync durable watermark would close this hole at the cost of a second
 // fsync per batch; we accept the risk instead.
 //
+// The opposite mistake is fail-stop, not loss: rule 4 looks for a valid
+// record at every offset after the damage, so if an entry's Data itself
+// embeds a well-formed record of this format and a crash tears that very
+// entry, Open reports corruption for a log that is only torn. The node
+// then refuses to start (an operator can check with Verify) rather than
+// risk cutting synced entries.
+//
 // # Invariants
 //
 //   - Every segment but the last is sealed: fully fsynced, with a durable

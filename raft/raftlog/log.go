@@ -3,6 +3,7 @@ package raftlog
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 
@@ -586,10 +587,9 @@ func (l *Log) readEntry(i uint64) (raft.Entry, error) {
 			panic(fmt.Sprintf("raftlog: buffered record of entry %d: %v", i, err))
 		}
 	} else {
-		r := reader{file: s.file, sizeBytes: s.sizeBytes, retriesMax: l.opts.ReadRetriesMax}
-		body, _, err = r.recordAt(loc.offset)
+		body, err = l.readRecord(s, loc)
 		if err != nil {
-			return raft.Entry{}, l.readError(s, loc.offset, err)
+			return raft.Entry{}, err
 		}
 	}
 	e, err := decodeEntry(body)
@@ -600,6 +600,23 @@ func (l *Log) readEntry(i uint64) (raft.Entry, error) {
 		return raft.Entry{}, &CorruptError{File: joinPath(l.dir, s.name), Offset: loc.offset, Reason: err.Error()}
 	}
 	return e, nil
+}
+
+// readRecord reads a record whose size the index knows in one read,
+// falling back to the careful re-reading path when that copy is bad.
+func (l *Log) readRecord(s *segment, loc entryLoc) ([]byte, error) {
+	buf := make([]byte, loc.recordBytes)
+	if n, err := s.file.ReadAt(buf, loc.offset); n == len(buf) && (err == nil || errors.Is(err, io.EOF)) {
+		if body, _, perr := parseRecord(buf); perr == nil {
+			return body, nil
+		}
+	}
+	r := reader{file: s.file, sizeBytes: s.sizeBytes, retriesMax: l.opts.ReadRetriesMax}
+	body, _, err := r.recordAt(loc.offset)
+	if err != nil {
+		return nil, l.readError(s, loc.offset, err)
+	}
+	return body, nil
 }
 
 func (l *Log) readError(s *segment, off int64, err error) error {
