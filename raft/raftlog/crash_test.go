@@ -34,28 +34,49 @@ var (
 //
 // and the log keeps working. A failure prints the seed; -seed=N replays it.
 func TestCrashRecovery(t *testing.T) {
+	var cov crashCoverage
 	if *flagSeed != 0 {
-		if err := runCrashSeed(*flagSeed, *flagSteps, false); err != nil {
+		if err := runCrashSeed(*flagSeed, *flagSteps, false, &cov); err != nil {
 			t.Fatalf("seed %d: %v", *flagSeed, err)
 		}
+		t.Logf("coverage %+v", cov)
 		return
 	}
 	for seed := uint64(1); seed <= uint64(*flagSeeds); seed++ {
-		if err := runCrashSeed(seed, *flagSteps, false); err != nil {
+		if err := runCrashSeed(seed, *flagSteps, false, &cov); err != nil {
 			t.Fatalf("seed %d: %v\nreplay: go test ./raft/raftlog -run TestCrashRecovery -seed=%d -v", seed, err, seed)
 		}
+	}
+	t.Logf("seeds=%d coverage %+v", *flagSeeds, cov)
+	// A crash test that never reaches the paths it is meant to test
+	// proves nothing; with the default seeds every one must be hit.
+	if *flagSeeds >= 100 && !cov.allHit() {
+		t.Fatalf("paths not exercised: %+v", cov)
 	}
 }
 
 // Broken variant: a log that skips its fsync must be caught.
 func TestCrashRecoveryCatchesSkippedFsync(t *testing.T) {
+	var cov crashCoverage
 	for seed := uint64(1); seed <= 50; seed++ {
-		if err := runCrashSeed(seed, *flagSteps, true); err != nil {
+		if err := runCrashSeed(seed, *flagSteps, true, &cov); err != nil {
 			t.Logf("caught at seed %d: %v", seed, err)
 			return
 		}
 	}
 	t.Fatal("a log that never fsyncs passed 50 seeds of the crash test")
+}
+
+// crashCoverage counts how often the crash test reached the paths it
+// exists to test.
+type crashCoverage struct {
+	Crashes, CrashesInsideOp, CrashesInsideOpen   int
+	TornTails, ConflictingAppends, SnapshotsAhead int
+}
+
+func (c crashCoverage) allHit() bool {
+	return c.Crashes > 0 && c.CrashesInsideOp > 0 && c.CrashesInsideOpen > 0 &&
+		c.TornTails > 0 && c.ConflictingAppends > 0 && c.SnapshotsAhead > 0
 }
 
 // logState is one state the log passed through.
@@ -108,10 +129,11 @@ type crashRun struct {
 	crashAt uint64 // disk operation number at which to crash; 0 for none
 	ops     uint64
 	trace   []string
+	cov     *crashCoverage
 }
 
-func runCrashSeed(seed uint64, steps int, skipFsync bool) (err error) {
-	r := &crashRun{rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+func runCrashSeed(seed uint64, steps int, skipFsync bool, cov *crashCoverage) (err error) {
+	r := &crashRun{rng: rand.New(rand.NewPCG(seed, 0x5eed)), cov: cov}
 	r.fs = diskio.NewMemFS(seed)
 	tear := []float64{0, 0.5, 1}[r.rng.IntN(3)]
 	if err := r.fs.Configure(diskio.MemFSConfig{TearProbability: tear}); err != nil {
@@ -200,6 +222,7 @@ func (r *crashRun) do(name string, op func() error, done, crashed func()) error 
 	r.logf("%s", name)
 	hit, err := guard(op)
 	if hit {
+		r.cov.CrashesInsideOp++
 		r.logf("  crashed inside %s", name)
 		crashed()
 		return r.crashAndCheck()
@@ -230,6 +253,9 @@ func (r *crashRun) doAppend() error {
 		es[i] = raft.Entry{Term: term, Index: k + uint64(i), Type: raft.EntryType(r.rng.IntN(3)), Data: data}
 	}
 	conflict := k <= m.cur.last()
+	if conflict {
+		r.cov.ConflictingAppends++
+	}
 	next := logState{snap: m.cur.snap, entries: append(append([]raft.Entry(nil), m.cur.entries[:k-m.cur.snap.Index-1]...), es...)}
 	name := fmt.Sprintf("append %d..%d term %d", k, k+uint64(n)-1, term)
 	return r.do(name, func() error { return r.l.Append(es) }, func() {
@@ -281,6 +307,7 @@ func (r *crashRun) doCompact() error {
 	switch {
 	case r.rng.IntN(4) == 0:
 		// A snapshot from a leader, ahead of this log.
+		r.cov.SnapshotsAhead++
 		m.term++
 		meta = raft.SnapshotMeta{Index: m.cur.last() + 1 + uint64(r.rng.IntN(5)), Term: m.term}
 	case m.hs.Commit > m.cur.snap.Index:
@@ -308,6 +335,7 @@ func (r *crashRun) doCompact() error {
 func (r *crashRun) crashAndCheck() error {
 	r.crashAt = 0
 	r.fs.Crash()
+	r.cov.Crashes++
 	r.logf("crash")
 	return r.reopen()
 }
@@ -329,6 +357,7 @@ func (r *crashRun) reopen() error {
 		})
 		r.crashAt = 0
 		if crashed {
+			r.cov.CrashesInsideOpen++
 			r.logf("  crashed inside Open")
 			r.fs.Crash()
 			continue
@@ -350,6 +379,9 @@ func (r *crashRun) checkRecovered(rec Recovered) error {
 	if rec.FirstIndex != rec.Snapshot.Index+1 || rec.LastIndex != rec.Snapshot.Index+uint64(len(got)) {
 		return fmt.Errorf("recovered range %d..%d does not match snapshot %d and %d entries",
 			rec.FirstIndex, rec.LastIndex, rec.Snapshot.Index, len(got))
+	}
+	if rec.TornTail != nil {
+		r.cov.TornTails++
 	}
 	st := logState{snap: rec.Snapshot, entries: got}
 	if err := matchCandidate(st, m.durable, m.candidates); err != nil {

@@ -81,8 +81,8 @@ func sameEntries(got, want []raft.Entry) error {
 	for i := range got {
 		g, w := got[i], want[i]
 		if g.Index != w.Index || g.Term != w.Term || g.Type != w.Type || !bytes.Equal(g.Data, w.Data) {
-			return fmt.Errorf("entry %d: got {%d %d %d %q}, want {%d %d %d %q}", i,
-				g.Index, g.Term, g.Type, g.Data, w.Index, w.Term, w.Type, w.Data)
+			return fmt.Errorf("entry %d: got {index %d term %d type %d data %s}, want {index %d term %d type %d data %s}", i,
+				g.Index, g.Term, g.Type, short(g.Data), w.Index, w.Term, w.Type, short(w.Data))
 		}
 	}
 	return nil
@@ -150,4 +150,12 @@ func wantCorrupt(t *testing.T, err error, file string) {
 	if file != "" && ce.File != testDir+"/"+file {
 		t.Fatalf("corrupt file %q, want %q (err %v)", ce.File, testDir+"/"+file, err)
 	}
+}
+
+// short renders data for a failure message without flooding it.
+func short(data []byte) string {
+	if len(data) <= 16 {
+		return fmt.Sprintf("%q", data)
+	}
+	return fmt.Sprintf("%q...(%d bytes)", data[:16], len(data))
 }
