@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/lineradb/lineradb/diskio"
+	"github.com/lineradb/lineradb/raft"
 )
 
 // analysis is everything a read-only pass over a log directory learns. Open
@@ -183,6 +184,7 @@ func (a *analysis) recoverRange() {
 	snap := a.state.snapshot
 	a.firstIndex, a.lastIndex = snap.Index+1, snap.Index
 	a.reset = a.keptRange()
+	a.raiseTerm()
 	if c := a.hardState.hs.Commit; c > a.lastIndex {
 		a.problems = append(a.problems, Problem{File: stateFileName, Offset: -1,
 			Reason: fmt.Sprintf("hard state commits %d but the log ends at %d", c, a.lastIndex)})
@@ -219,6 +221,22 @@ func (a *analysis) keptRange() (reset bool) {
 		a.staleSegs++
 	}
 	return false
+}
+
+// raiseTerm lifts the hard state's term to the last entry's (or the
+// snapshot's) when a crash kept entries of a newer term but not the hard
+// state record that followed them in the same batch. No vote in that term
+// can have been sent: a vote leaves only after the Sync that makes its
+// hard state durable, and durable hard state is never lost. So the term
+// is raised with no vote, which is what the node durably knew.
+func (a *analysis) raiseTerm() {
+	lastTerm := a.state.snapshot.Term
+	if a.lastIndex > a.state.snapshot.Index && !a.reset {
+		lastTerm, _ = a.termOnDisk(a.lastIndex)
+	}
+	if hs := a.hardState.hs; lastTerm > hs.Term {
+		a.hardState.hs = raft.HardState{Term: lastTerm, Vote: raft.None, Commit: hs.Commit}
+	}
 }
 
 func (a *analysis) termOnDisk(index uint64) (uint64, bool) {

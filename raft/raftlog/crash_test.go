@@ -387,7 +387,7 @@ func (r *crashRun) checkRecovered(rec Recovered) error {
 	if err := matchCandidate(st, m.durable, m.candidates); err != nil {
 		return err
 	}
-	if !containsHardState(m.hardStates, rec.HardState) {
+	if !containsHardState(m.hardStates, rec.HardState) && !raisedHardState(m.hardStates, rec.HardState, st) {
 		return fmt.Errorf("recovered hard state %+v, never set since the last durable point (%+v)", rec.HardState, m.hardStates)
 	}
 	r.logf("  recovered snapshot %d, entries %d..%d, hs %+v", rec.Snapshot.Index, rec.FirstIndex, rec.LastIndex, rec.HardState)
@@ -451,6 +451,21 @@ func sameSnapshot(a, b raft.SnapshotMeta) bool {
 func containsHardState(list []raft.HardState, hs raft.HardState) bool {
 	for _, h := range list {
 		if h == hs {
+			return true
+		}
+	}
+	return false
+}
+
+// raisedHardState accepts the hard state Open derives when a crash kept
+// entries of a newer term than the surviving hard state (recovery rule 6):
+// the last term, no vote, and a commit index some hard state carried.
+func raisedHardState(list []raft.HardState, hs raft.HardState, st logState) bool {
+	if hs.Vote != raft.None || hs.Term != st.term(st.last()) {
+		return false
+	}
+	for _, h := range list {
+		if h.Term < hs.Term && h.Commit == hs.Commit {
 			return true
 		}
 	}

@@ -93,6 +93,12 @@
 //     snapshot's term, or starts right after it; otherwise the log is
 //     emptied after the snapshot, which is what Compact does and what an
 //     interrupted Compact leaves for Open to finish.
+//  6. If the last entry (or the snapshot) has a newer term than the hard
+//     state, the crash kept a batch's entries but not the hard state record
+//     written after them. The term is raised to the last entry's with no
+//     vote: a vote is sent only after the Sync that makes it durable, and
+//     durable hard state is never lost, so no vote in that term was cast.
+//     (The consensus core rejects a log whose terms pass the hard state's.)
 //
 // Residual risk: a real bit flip stored in the last record of the last
 // segment looks exactly like a torn tail, and rule 3 cuts it. If that

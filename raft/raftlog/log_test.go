@@ -291,3 +291,22 @@ func TestCloseThenUse(t *testing.T) {
 		t.Fatalf("Append after Close: %v", err)
 	}
 }
+
+func TestTermRaisedWhenBatchHardStateLost(t *testing.T) {
+	fs := harshFS(t, 23)
+	l, _ := mustOpen(t, fs, Options{})
+	mustAppend(t, l, mkEntries(1, 4, 2))
+	if err := l.SetHardState(raft.HardState{Term: 2, Vote: 1, Commit: 2}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, l)
+	// A new leader's entries reached the disk, its batch's hard state
+	// (term 3) did not.
+	mustAppend(t, l, mkEntries(4, 6, 3))
+	mustSync(t, l)
+	fs.Crash()
+	_, rec := mustOpen(t, fs, Options{})
+	if want := (raft.HardState{Term: 3, Vote: raft.None, Commit: 2}); rec.HardState != want {
+		t.Fatalf("recovered %+v, want %+v", rec.HardState, want)
+	}
+}
