@@ -13,7 +13,12 @@ func (r *Raft) tickElection() {
 	r.electionElapsed = 0
 	if r.promotable() {
 		r.campaign(false)
+		return
 	}
+	// A member that may not campaign still stops believing in a leader it
+	// has not heard from, or its lease check would refuse (pre-)votes
+	// forever and could block every election.
+	r.lead = None
 }
 
 // tickLeader sends heartbeats, runs check-quorum and aborts stuck

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 )
@@ -18,6 +19,7 @@ var (
 	seedFlag   = flag.Uint64("raft.seed", 0, "replay one randomized safety seed")
 	seedsFlag  = flag.Int("raft.seeds", 12, "number of randomized safety seeds per cluster shape")
 	stepsFlag  = flag.Int("raft.steps", 3000, "steps per randomized safety seed")
+	traceFlag  = flag.Bool("raft.trace", false, "print the message trace of the liveness phase")
 	brokenFlag = flag.Bool("raft.skipfig8", false, "run the randomized test with SkipFigure8Rule (it should fail)")
 )
 
@@ -308,6 +310,9 @@ func (s *safetyRun) checkLiveness() {
 		}
 	}
 	nw.stabilize()
+	if *traceFlag {
+		nw.trace = os.Stdout
+	}
 	ok := nw.tickUntil(500, func() bool { return nw.leader() != None && nw.raft(nw.leader()).committedInTerm() })
 	if !ok {
 		for _, id := range nw.ids() {
@@ -342,6 +347,10 @@ func (s *safetyRun) checkLiveness() {
 		if nw.tickUntil(200, applied) {
 			return
 		}
+	}
+	for _, id := range nw.ids() {
+		st := nw.raft(id).Status()
+		s.t.Logf("node %d: term %d role %v lead %d commit %d last %d/%d snap %d conf %v down %v applied %d progress %+v", id, st.Term, st.Role, st.Lead, st.Commit, nw.raft(id).log.lastTerm(), st.LastIndex, st.SnapshotIndex, st.Conf, nw.down[id], nw.apps[id].applied, st.Progress)
 	}
 	s.t.Fatalf("seed %d: proposal not applied everywhere after healing (replay: -raft.seed=%d)", s.seed, s.seed)
 }

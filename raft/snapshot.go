@@ -18,7 +18,8 @@ import (
 
 // SnapshotSource is implemented by the application. ReadChunk returns up to
 // maxBytes of the snapshot identified by meta, starting at offset, and
-// whether this chunk ends the snapshot. It is called from inside Step/Tick
+// whether this chunk ends the snapshot (offset == size yields an empty last
+// chunk). The bytes for one meta must not change while it is served. It is called from inside Step/Tick
 // so it must be deterministic and must not block; return
 // ErrSnapshotUnavailable if the snapshot is gone (the core retries later
 // with the newest snapshot meta).
@@ -44,8 +45,14 @@ type SnapshotChunk struct {
 const snapshotStalledHeartbeatsMax = 3
 
 // snapRecv is the follower's state for a transfer in progress.
+// Bytes are only combined within one transfer: one sender in one term
+// (only one leader per term, and a node's snapshot for a given meta is
+// immutable). Two leaders' snapshots of the same index may differ in
+// layout, so chunks from another term or sender never extend staging.
 type snapRecv struct {
 	meta SnapshotMeta
+	term uint64
+	from uint64
 	next uint64 // next expected offset
 }
 
@@ -142,16 +149,23 @@ func (r *Raft) handleSnapshotResponse(m Message) {
 	s := pr.snap
 	if m.Reject {
 		r.counters.SnapshotRestarts++
-		s.sentOffset, s.ackedOffset, s.chunksInflight, s.sentLast = 0, 0, 0, false
+		*s = snapSend{meta: s.meta}
 		r.sendSnapshotChunks(m.From, pr)
 		return
 	}
-	if m.SnapOffset <= s.ackedOffset || m.SnapOffset > s.sentOffset {
-		return // stale or bogus acknowledgement
+	if m.SnapOffset <= s.ackedOffset {
+		return // stale
 	}
+	// An ack beyond what this round sent is legitimate: the follower kept
+	// chunks of the same snapshot from us, in this term, from an earlier
+	// round (see snapRecv), and our bytes for one meta never change.
 	s.ackedOffset = m.SnapOffset
 	if s.chunksInflight > 0 {
 		s.chunksInflight--
+	}
+	if s.sentOffset < s.ackedOffset {
+		// The follower kept chunks from before a resend: skip ahead.
+		s.sentOffset, s.chunksInflight, s.sentLast = s.ackedOffset, 0, false
 	}
 	r.sendSnapshotChunks(m.From, pr)
 }
@@ -167,11 +181,11 @@ func (r *Raft) handleSnapshotChunk(m Message) {
 		return
 	}
 	if m.SnapOffset == 0 {
-		r.snapRecv = &snapRecv{meta: cloneMeta(meta)}
+		r.snapRecv = &snapRecv{meta: cloneMeta(meta), term: r.term, from: m.From}
 	}
 	rs := r.snapRecv
 	switch {
-	case rs == nil || !sameMeta(rs.meta, meta) || m.SnapOffset > rs.next:
+	case rs == nil || rs.term != r.term || rs.from != m.From || !sameMeta(rs.meta, meta) || m.SnapOffset > rs.next:
 		r.snapRecv = nil
 		r.send(Message{To: m.From, Type: MsgSnapResp, Reject: true})
 		return
