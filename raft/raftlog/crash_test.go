@@ -376,6 +376,9 @@ func (r *crashRun) checkRecovered(rec Recovered) error {
 	if err != nil {
 		return fmt.Errorf("reading recovered entries: %w", err)
 	}
+	if err := sameEntries(rec.Entries, got); err != nil {
+		return fmt.Errorf("Recovered.Entries differ from Entries: %w", err)
+	}
 	if rec.FirstIndex != rec.Snapshot.Index+1 || rec.LastIndex != rec.Snapshot.Index+uint64(len(got)) {
 		return fmt.Errorf("recovered range %d..%d does not match snapshot %d and %d entries",
 			rec.FirstIndex, rec.LastIndex, rec.Snapshot.Index, len(got))

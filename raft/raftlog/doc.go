@@ -11,7 +11,9 @@
 // # Contract
 //
 // One goroutine owns a Log (it is a core package: no clock, no goroutines,
-// no os). Per batch of Raft output:
+// no os). At start, Open recovers the directory and returns its HardState,
+// Snapshot and Entries: what raft.New takes as raft.Recovered. Then, per
+// batch of Raft output (a Ready):
 //
 //  1. Append(entries): buffer the entries. If entries[0].Index <= LastIndex
 //     the conflicting suffix is cut first — durably, before anything new is

@@ -64,9 +64,12 @@ func (o Options) withDefaults() Options {
 type Recovered struct {
 	HardState raft.HardState
 	Snapshot  raft.SnapshotMeta
-	// The entries FirstIndex..LastIndex are on disk and readable with
-	// Entries; the log is empty when LastIndex+1 == FirstIndex.
+	// The log holds FirstIndex..LastIndex; it is empty when
+	// LastIndex+1 == FirstIndex.
 	FirstIndex, LastIndex uint64
+	// Entries are the entries FirstIndex..LastIndex, read back and checked,
+	// for the consensus core's own recovery (raft.Recovered.Entries).
+	Entries []raft.Entry
 	// TornTail describes the unsynced tail Open cut away, or is nil.
 	TornTail *Problem
 }
@@ -158,11 +161,17 @@ func Open(fs diskio.FS, dir string, opts Options) (*Log, Recovered, error) {
 		return nil, Recovered{}, err
 	}
 	l.checkInvariants()
+	entries, err := l.Entries(l.FirstIndex(), l.lastIndex+1, 0)
+	if err != nil {
+		l.closeFiles()
+		return nil, Recovered{}, err
+	}
 	rec := Recovered{
 		HardState:  l.hs,
 		Snapshot:   l.snap,
 		FirstIndex: l.FirstIndex(),
 		LastIndex:  l.lastIndex,
+		Entries:    entries,
 		TornTail:   a.torn,
 	}
 	return l, rec, nil
