@@ -22,9 +22,9 @@ type testApp struct {
 	cfg Config
 	r   *Raft
 	// Durable raft state (what raftlog would hold).
-	hs    HardState
-	snap  SnapshotMeta
-	ents  []Entry
+	hs   HardState
+	snap SnapshotMeta
+	ents []Entry
 	// State machine: applied normal entries, and its applied index.
 	sm      []Entry
 	applied uint64
