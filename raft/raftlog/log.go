@@ -254,9 +254,10 @@ func (l *Log) cutTornTail(off int64) error {
 	return nil
 }
 
-// Append adds entries to the log after the entry before entries[0]. If
-// entries[0].Index <= LastIndex, the conflicting suffix from there on is
-// truncated first (durably, before anything new is written). The entries
+// Append adds entries to the log after the entry before entries[0].
+// Entries the log already holds with the same term are skipped; from the
+// first that conflicts, the stored suffix is truncated first (durably,
+// before anything new is written). Truncating committed entries is refused. The entries
 // are buffered: they are durable only once Sync returns nil. On an error a
 // prefix of entries may have been appended; LastIndex says how far.
 func (l *Log) Append(entries []raft.Entry) error {
@@ -269,7 +270,14 @@ func (l *Log) Append(entries []raft.Entry) error {
 	if err := l.checkAppend(entries); err != nil {
 		return err
 	}
+	entries = l.skipMatching(entries)
+	if len(entries) == 0 {
+		return nil
+	}
 	if k := entries[0].Index; k <= l.lastIndex {
+		if k <= l.hs.Commit {
+			return fmt.Errorf("raftlog: append at %d would truncate committed entries (commit %d)", k, l.hs.Commit)
+		}
 		if err := l.truncateFrom(k); err != nil {
 			return err
 		}
@@ -293,9 +301,6 @@ func (l *Log) checkAppend(entries []raft.Entry) error {
 	if first > l.lastIndex+1 {
 		return fmt.Errorf("raftlog: append at %d would leave a gap after %d", first, l.lastIndex)
 	}
-	if first <= l.hs.Commit {
-		return fmt.Errorf("raftlog: append at %d would truncate committed entries (commit %d)", first, l.hs.Commit)
-	}
 	prevTerm, err := l.term(first - 1)
 	if err != nil {
 		return err
@@ -316,6 +321,20 @@ func (l *Log) checkAppend(entries []raft.Entry) error {
 		prevTerm = e.Term
 	}
 	return nil
+}
+
+// skipMatching drops the leading entries the log already holds: same
+// index and term means same entry (Raft's Log Matching Property), so
+// rewriting them would only cost a needless durable cut.
+func (l *Log) skipMatching(entries []raft.Entry) []raft.Entry {
+	for len(entries) > 0 && entries[0].Index <= l.lastIndex {
+		s := l.locate(entries[0].Index)
+		if s.locs[entries[0].Index-s.first].term != entries[0].Term {
+			break
+		}
+		entries = entries[1:]
+	}
+	return entries
 }
 
 func (l *Log) appendOne(e raft.Entry) error {

@@ -310,3 +310,26 @@ func TestTermRaisedWhenBatchHardStateLost(t *testing.T) {
 		t.Fatalf("recovered %+v, want %+v", rec.HardState, want)
 	}
 }
+
+func TestAppendSkipsEntriesAlreadyHeld(t *testing.T) {
+	fs := harshFS(t, 24)
+	l, _ := mustOpen(t, fs, Options{})
+	mustAppend(t, l, mkEntries(1, 11, 1))
+	if err := l.SetHardState(raft.HardState{Term: 1, Commit: 8}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, l)
+	fsyncs := l.Stats().Fsyncs
+	// A leader resending entries this follower has, committed ones
+	// included, plus one new: no cut, no error.
+	mustAppend(t, l, mkEntries(5, 12, 1))
+	if l.Stats().Fsyncs != fsyncs {
+		t.Fatal("re-appending held entries cut the log")
+	}
+	// A real conflict below the commit index is refused.
+	if err := l.Append(mkEntries(7, 9, 2)); err == nil {
+		t.Fatal("Append truncated committed entries")
+	}
+	mustSync(t, l)
+	checkEntries(t, l, mkEntries(1, 12, 1))
+}
