@@ -48,13 +48,13 @@ func TestCodecRejectsBadInput(t *testing.T) {
 	}
 	bad := [][]byte{
 		nil,
-		{9, 1, 0},                // version
-		{codecVersion, 0, 0},     // type 0
-		{codecVersion, 200, 0},   // unknown type
-		{codecVersion, 1, 0x80},  // unknown flag
+		{9, 1, 0},               // version
+		{codecVersion, 0, 0},    // type 0
+		{codecVersion, 200, 0},  // unknown type
+		{codecVersion, 1, 0x80}, // unknown flag
 		append([]byte{codecVersion, 1, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0}, 0xff, 0xff, 0xff, 0xff, 0x0f), // context length 4G
 		append([]byte{codecVersion, 1, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0}, 0xff, 0xff, 0x03),          // 65535 entries, no bytes
-		{codecVersion, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, // varint overflow
+		{codecVersion, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},      // varint overflow
 	}
 	for i, b := range bad {
 		if _, err := Decode(b); !errors.Is(err, ErrDecode) {
