@@ -33,7 +33,11 @@ type testApp struct {
 	staged []byte
 	reads  []ReadState
 	soft   SoftState
+	// mutate is the config adjustment the node was created with.
+	mutate func(*Config)
 }
+
+func (a *testApp) cfgMutator() func(*Config) { return a.mutate }
 
 // ReadChunk implements SnapshotSource over the app's snapshot store.
 func (a *testApp) ReadChunk(meta SnapshotMeta, offset uint64, maxBytes int) ([]byte, bool, error) {
@@ -149,7 +153,7 @@ func newNetwork(t testing.TB, n int, mutate func(*Config)) *network {
 
 // addNode starts a node; peers nil makes it a joiner.
 func (nw *network) addNode(id uint64, peers []uint64, mutate func(*Config)) *testApp {
-	a := &testApp{id: id, snaps: map[uint64][]byte{}}
+	a := &testApp{id: id, snaps: map[uint64][]byte{}, mutate: mutate}
 	a.cfg = Config{ID: id, Peers: peers, ElectionTicks: 10, HeartbeatTicks: 1,
 		Rand: rand.New(rand.NewPCG(id, 7)), SnapshotSource: a}
 	if mutate != nil {

@@ -167,8 +167,8 @@ func (r *Raft) handleAppendResponse(m Message) {
 	case pr.State == StateReplicate:
 		pr.ins.freeLE(m.Index)
 	}
-	r.maybeCommit() // broadcasts the new commit index itself
-	if !r.sendAppendsWhileOpen(m.From) && wasPaused {
+	committed := r.maybeCommit() // broadcasts the new commit index itself
+	if !r.sendAppendsWhileOpen(m.From) && wasPaused && !committed {
 		// A paused follower missed commit updates: refresh it.
 		r.sendAppend(m.From, true)
 	}
