@@ -56,6 +56,27 @@
 //     durable (after the Advance that covered them).
 //   - Read-index confirmation uses a round counter echoed by heartbeats, not
 //     request contexts, so one round confirms every read registered before.
+//   - A leader whose removal is pending accepts no proposals, so when it
+//     steps down (at the removal's commit, after broadcasting that commit)
+//     some remaining member holds its whole log and can win an election.
+//   - A leader is removed and steps down; it does not linger. Members that
+//     may not campaign (removed, learners) forget the leader after an
+//     election timeout without contact, so their lease check never blocks
+//     elections forever.
+//   - Snapshot chunks are combined only within one transfer (same sender,
+//     term and meta); a follower that kept chunks from an earlier round may
+//     acknowledge beyond what the current round sent, and the leader skips
+//     ahead. Lost chunks are resent from the acknowledged offset after
+//     snapshotStalledHeartbeatsMax heartbeat responses without progress.
+//   - Flow control: per follower at most MaxInflightMsgs appends and
+//     MaxInflightBytes entry bytes in flight (replicate state), one probe
+//     per heartbeat (probe state), MaxSnapshotChunksInflight chunks
+//     (snapshot state). Read requests are bounded by MaxPendingReads.
+//
+// # Testing knobs
+//
+// Config.Testing.SkipFigure8Rule and SkipConfChangeTermRule deliberately
+// break safety so checkers (here and in sim) can prove they catch it.
 //
 // # Invariants
 //

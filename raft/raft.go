@@ -34,7 +34,7 @@ func (r Role) String() string {
 // Errors returned to callers. Proposals that return nil may still be lost
 // (a leader can fail before committing); only CommittedEntries confirm.
 var (
-	ErrProposalDropped    = errors.New("raft: proposal dropped (leadership transfer in progress)")
+	ErrProposalDropped    = errors.New("raft: proposal dropped (leadership transfer or own removal in progress)")
 	ErrNoLeader           = errors.New("raft: no known leader")
 	ErrNotLeader          = errors.New("raft: not the leader")
 	ErrReadDropped        = errors.New("raft: read-index request dropped (queue full)")

@@ -1,6 +1,9 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // verify checks the core's invariants; tests call it directly and the
 // invariants build tag calls it after every input.
@@ -18,7 +21,13 @@ func (r *Raft) verify() error {
 		if r.lead != r.id || r.vote != r.id {
 			return fmt.Errorf("raft %d: leader with lead %d vote %d", r.id, r.lead, r.vote)
 		}
-		for id, pr := range r.progress {
+		ids := make([]uint64, 0, len(r.progress))
+		for id := range r.progress {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids) // deterministic error text
+		for _, id := range ids {
+			pr := r.progress[id]
 			if pr.Match >= pr.Next {
 				return fmt.Errorf("raft %d: peer %d match %d >= next %d", r.id, id, pr.Match, pr.Next)
 			}
