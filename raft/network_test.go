@@ -207,7 +207,7 @@ func (nw *network) persist(a *testApp, rd Ready) {
 			a.staged = nil
 		}
 		if uint64(len(a.staged)) != c.Offset {
-			nw.t.Fatalf("node %d: chunk at %d but staged %d", a.id, c.Offset, len(a.staged))
+			nw.violation("node %d: chunk at %d but staged %d", a.id, c.Offset, len(a.staged))
 		}
 		a.staged = append(a.staged, c.Data...)
 	}
@@ -235,7 +235,7 @@ func (nw *network) apply(a *testApp, rd Ready) {
 	if rd.Snapshot != nil {
 		sm, err := decodeSM(a.staged)
 		if err != nil {
-			nw.t.Fatalf("node %d: bad snapshot: %v", a.id, err)
+			nw.violation("node %d: bad snapshot: %v", a.id, err)
 		}
 		a.sm, a.applied, a.staged = sm, rd.Snapshot.Index, nil
 		for _, e := range sm {
@@ -244,7 +244,7 @@ func (nw *network) apply(a *testApp, rd Ready) {
 	}
 	for _, e := range rd.CommittedEntries {
 		if e.Index != a.applied+1 {
-			nw.t.Fatalf("node %d: applies %d after %d", a.id, e.Index, a.applied)
+			nw.violation("node %d: applies %d after %d", a.id, e.Index, a.applied)
 		}
 		a.applied = e.Index
 		nw.checkCommitted(a, e)

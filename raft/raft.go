@@ -274,13 +274,28 @@ func (r *Raft) validate(m Message) error {
 	case len(m.Entries) > r.cfg.MaxProposalEntries && m.Type == MsgProp:
 		return fmt.Errorf("%w: %d proposed entries", ErrBadMessage, len(m.Entries))
 	}
+	if m.Type == MsgSnap && (m.Snapshot.Index == 0 || m.Snapshot.Term > m.Term || len(m.Snapshot.Conf.Voters) == 0) {
+		return fmt.Errorf("%w: snapshot %d/%d with %d voters at term %d", ErrBadMessage,
+			m.Snapshot.Term, m.Snapshot.Index, len(m.Snapshot.Conf.Voters), m.Term)
+	}
+	if m.Type == MsgApp {
+		return validateEntries(m)
+	}
+	return nil
+}
+
+// validateEntries checks a MsgApp's entries follow (Index, LogTerm) with
+// consecutive indexes and non-decreasing terms no newer than the message.
+func validateEntries(m Message) error {
+	prevTerm := m.LogTerm
 	for i, e := range m.Entries {
-		if m.Type == MsgApp && e.Index != m.Index+1+uint64(i) {
+		if e.Index != m.Index+1+uint64(i) {
 			return fmt.Errorf("%w: entry %d has index %d", ErrBadMessage, i, e.Index)
 		}
-		if m.Type == MsgApp && (e.Term < m.LogTerm || e.Term > m.Term) {
-			return fmt.Errorf("%w: entry term %d outside [%d, %d]", ErrBadMessage, e.Term, m.LogTerm, m.Term)
+		if e.Term < prevTerm || e.Term > m.Term {
+			return fmt.Errorf("%w: entry term %d outside [%d, %d]", ErrBadMessage, e.Term, prevTerm, m.Term)
 		}
+		prevTerm = e.Term
 	}
 	return nil
 }

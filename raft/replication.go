@@ -146,8 +146,8 @@ func (r *Raft) handleHeartbeat(m Message) {
 
 func (r *Raft) handleAppendResponse(m Message) {
 	pr := r.progress[m.From]
-	if pr == nil {
-		return // not a member (anymore)
+	if pr == nil || m.Index > r.log.lastIndex() {
+		return // not a member (anymore), or acknowledging what we never sent
 	}
 	pr.RecentActive = true
 	if m.Reject {
@@ -206,8 +206,13 @@ func (r *Raft) handleHeartbeatResponse(m Message) {
 	}
 	pr.RecentActive = true
 	pr.probeSent = false
-	pr.readSeqAcked = max(pr.readSeqAcked, m.ReadSeq)
-	pr.sentTickAcked = max(pr.sentTickAcked, m.SentTick)
+	// Echoes beyond what we sent are bogus; never let them confirm reads.
+	if m.ReadSeq <= r.reads.seq {
+		pr.readSeqAcked = max(pr.readSeqAcked, m.ReadSeq)
+	}
+	if m.SentTick <= r.ticks {
+		pr.sentTickAcked = max(pr.sentTickAcked, m.SentTick)
+	}
 	switch pr.State {
 	case StateReplicate:
 		if pr.ins.full() {
