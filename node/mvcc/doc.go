@@ -1,0 +1,70 @@
+// Package mvcc is LineraDB's replicated state machine: the MVCC key-value
+// state that every replica derives, identically, from the committed Raft
+// log. It owns the LSM (package lsm) of one replica, the stored form of
+// versioned values, the commit entry's codec, the apply-time validation of
+// optimistic transactions, and the gateway-side transaction buffer.
+//
+// # Design
+//
+//   - Versions are Raft indexes. Each committed entry is applied as one LSM
+//     batch with WriteOptions.Seq = entry index, so LSM sequence numbers,
+//     MVCC versions and Raft indexes are one number. Every applied entry
+//     (commits, aborts, no-ops, membership changes) writes at least the
+//     applied record, so the LSM's LastSeq is always the applied index and
+//     DurableSeq the durable applied index.
+//   - The Raft log is the WAL: the LSM runs with DisableWAL; after a crash
+//     the owner replays the log from DurableApplied()+1.
+//   - Every stored user value carries the version that wrote it and a
+//     tombstone flag (a delete is a tombstone VALUE, never an LSM delete),
+//     so "the newest version of key k" is readable from the latest state,
+//     the same on every replica, and validation at apply time is a function
+//     of the replicated state alone.
+//   - A delete-range is materialised as tombstone values for the keys live
+//     at the entry's index, in program order with the transaction's other
+//     writes: deterministic, and readable at any version.
+//   - Commits are deduplicated by request id (a proposal the network
+//     duplicates must not apply twice): a committed request leaves a record
+//     keyed by (read version, id). Records whose read version is below the
+//     horizon are range-deleted every dedupGCEveryEntries entries; a
+//     duplicate that old aborts as too old anyway, so the GC is safe.
+//
+// # Contract (applying entry i)
+//
+//  1. ApplyEmpty(i) for an entry with no transactional effect, or
+//     ApplyCommit(i, c) for a commit entry; i must be Applied()+1 in
+//     normal operation (any index above Applied() is accepted).
+//  2. ApplyCommit decides, in order: c.ReadVersion >= i → Invalid;
+//     c.ReadVersion < Horizon(i) = i − RetainedVersions → TooOld; the
+//     request already committed → Duplicate; serializable: a read key or
+//     a key in a read range has a version > c.ReadVersion → Serialization;
+//     snapshot isolation: the same check on the written keys and ranges;
+//     otherwise Committed, and the writes land at version i.
+//  3. An error from either call is an LSM failure (I/O, poisoning,
+//     corruption): the state is unknown and the owner must stop.
+//
+// Reads: NewReader pins an LSM snapshot at Applied() (only the latest state
+// is guaranteed intact: the LSM merges versions between open snapshots).
+// Compaction therefore keeps exactly what open readers can see and GCs the
+// rest: old versions are collected behind the oldest read version in use.
+// The owner bounds how long a reader may live (the node's window: a reader
+// whose version falls below applied − RetainedVersions reports
+// kv.ErrTooOld).
+//
+// TxnBuffer mirrors kv/memkv's Txn (read-your-writes, read set recording,
+// limited scans observing only up to their last key), so the replicated
+// store and the reference model can be compared operation by operation.
+//
+// # Invariants
+//
+//   - LSM LastSeq == applied index; entries are applied at strictly
+//     increasing indexes (checkNext panics otherwise).
+//   - Stored user values decode (kind, version); a value's version is the
+//     index of the entry that wrote it, never above Applied().
+//   - Every Reader is closed before Close.
+//
+// # Limits
+//
+// Tombstone values are never physically removed: doing so deterministically
+// needs a compaction filter that knows the horizon, which the LSM does not
+// offer yet. Old versions below every reader ARE dropped by compaction.
+package mvcc
