@@ -362,6 +362,11 @@ func (r *Raft) stepLowerTerm(m Message) {
 		r.send(Message{To: m.From, Type: MsgAppResp, Index: r.log.committed})
 	case MsgPreVote:
 		r.send(Message{To: m.From, Type: MsgPreVoteResp, Reject: true})
+	case MsgVote:
+		// Tell a stale candidate our term (Raft §5.1): otherwise a
+		// candidate whose configuration reaches no member with a newer
+		// term can keep campaigning below everyone else forever.
+		r.send(Message{To: m.From, Type: MsgVoteResp, Reject: true})
 	}
 }
 
