@@ -415,3 +415,28 @@ func TestSingleNode(t *testing.T) {
 		t.Fatalf("reads %v", nw.apps[1].reads)
 	}
 }
+
+// The Ready/Advance contract: no input while a Ready is outstanding, and
+// messages only appear together with the state they depend on.
+func TestReadyContract(t *testing.T) {
+	nw := newNetwork(t, 3, nil)
+	r := nw.raft(1)
+	r.Campaign()
+	rd := r.Ready()
+	if rd.HardState.Term != 2 || rd.HardState.Vote != 1 || len(rd.Messages) != 2 || !rd.MustSync {
+		t.Fatalf("campaign Ready: %+v", rd)
+	}
+	if err := r.Step(Message{From: 2, To: 1, Type: MsgVoteResp, Term: 2}); !errors.Is(err, ErrReadyOutstanding) {
+		t.Fatalf("Step during Ready: %v", err)
+	}
+	if err := r.Propose(nil); !errors.Is(err, ErrReadyOutstanding) {
+		t.Fatalf("Propose during Ready: %v", err)
+	}
+	if r.HasReady() {
+		t.Fatal("HasReady while outstanding")
+	}
+	r.Advance(rd)
+	if r.HasReady() {
+		t.Fatal("work left after Advance")
+	}
+}
