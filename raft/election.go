@@ -60,8 +60,10 @@ func (r *Raft) checkQuorumActive() bool {
 			active++
 		}
 	}
-	for _, pr := range r.progress {
-		pr.RecentActive = false
+	for _, id := range r.conf.members() {
+		if pr := r.progress[id]; pr != nil {
+			pr.RecentActive = false
+		}
 	}
 	return active >= r.quorum()
 }
