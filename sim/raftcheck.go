@@ -22,9 +22,15 @@ import (
 //     i, recorded by the first node whose commit index passes i; every
 //     node's committed prefix (as its commit index moves, and on restart)
 //     must hold the same terms.
-//   - Leader completeness: when a node becomes leader, its log must hold
-//     every entry committed so far (at or above its snapshot; its snapshot
-//     must itself be of a committed entry).
+//   - Leader completeness: an entry committed in term T is in the log of
+//     every leader of a term above T. The term an entry was committed in
+//     is not observable, but it is at most the current term of any node
+//     that already counts it committed, so commitTerm[i] keeps the least
+//     such term seen, and leaders of terms above it are checked: when a
+//     node becomes leader (every committed index it must hold), and when
+//     an index is first seen committed (every live leader). A leader
+//     elected late on votes granted long ago may lawfully lack entries
+//     committed in later terms; the bound never asks it to hold them.
 //   - State machine safety: every node applies the same entry at each
 //     index and reaches the same state there (applied[i] holds the entry
 //     hash and the state hash); an installed snapshot must equal the state
@@ -53,8 +59,10 @@ type raftChecker struct {
 	// committed[i] is the term committed at index i; 0 means unknown
 	// (below a snapshot nobody read back).
 	committed []uint64
-	commitMax uint64
-	applied   []appliedRecord
+	// commitTerm[i] bounds from above the term entry i was committed in.
+	commitTerm []uint64
+	commitMax  uint64
+	applied    []appliedRecord
 }
 
 func newRaftChecker(c *raftCluster) *raftChecker {
@@ -179,41 +187,67 @@ func (ch *raftChecker) checkCommitted(n *raftNode, lo, hi uint64) bool {
 func (ch *raftChecker) noteCommitted(n *raftNode, i, term uint64) bool {
 	for uint64(len(ch.committed)) <= i {
 		ch.committed = append(ch.committed, 0)
+		ch.commitTerm = append(ch.commitTerm, 0)
 	}
+	observer := n.rn.Term()
 	switch prev := ch.committed[i]; {
 	case prev == 0:
-		ch.committed[i] = term
+		ch.committed[i], ch.commitTerm[i] = term, observer
+		ch.commitMax = max(ch.commitMax, i)
+		return ch.leadersHold(i)
 	case prev != term:
 		return ch.fail("committed entries differ: node %d committed term %d at index %d, earlier term %d",
 			n.id, term, i, prev)
 	}
-	ch.commitMax = max(ch.commitMax, i)
+	ch.commitTerm[i] = min(ch.commitTerm[i], observer)
 	return true
 }
 
-// checkLeaderComplete: a new leader's log holds every committed entry.
-func (ch *raftChecker) checkLeaderComplete(n *raftNode) bool {
-	snap := n.log.Snapshot()
-	if snap.Index > 0 && snap.Index < uint64(len(ch.committed)) {
-		if t := ch.committed[snap.Index]; t != 0 && t != snap.Term {
-			return ch.fail("leader completeness: leader %d's snapshot %d/%d, committed term %d",
-				n.id, snap.Index, snap.Term, t)
+// leadersHold checks a newly committed index against every live leader of
+// a later term than it was committed in.
+func (ch *raftChecker) leadersHold(i uint64) bool {
+	for _, l := range ch.c.nodes {
+		if l.live() && l.rn.Role() == raft.RoleLeader && l.rn.Term() > ch.commitTerm[i] {
+			if !ch.leaderHolds(l, i) {
+				return false
+			}
 		}
 	}
-	last := n.log.LastIndex()
-	for i := snap.Index + 1; i <= ch.commitMax; i++ {
-		want := ch.committed[i]
-		if want == 0 {
-			continue
+	return true
+}
+
+// leaderHolds checks that leader l's log holds the committed entry at i.
+func (ch *raftChecker) leaderHolds(l *raftNode, i uint64) bool {
+	want := ch.committed[i]
+	snap := l.log.Snapshot()
+	switch {
+	case i < snap.Index:
+		return true // covered by its snapshot, checked at snap.Index
+	case i == snap.Index:
+		if snap.Term != want {
+			return ch.fail("leader completeness: leader %d of term %d has snapshot %d/%d, committed term %d",
+				l.id, l.rn.Term(), snap.Index, snap.Term, want)
 		}
-		if i > last {
-			return ch.fail("leader completeness: leader %d of term %d lacks committed entry %d (its log ends at %d)",
-				n.id, n.rn.Term(), i, last)
-		}
-		t, err := n.log.Term(i)
-		if err != nil || t != want {
-			return ch.fail("leader completeness: leader %d of term %d holds term %d at committed index %d, want %d (%v)",
-				n.id, n.rn.Term(), t, i, want, err)
+		return true
+	case i > l.log.LastIndex():
+		return ch.fail("leader completeness: leader %d of term %d lacks entry %d committed by term %d (its log ends at %d)",
+			l.id, l.rn.Term(), i, ch.commitTerm[i], l.log.LastIndex())
+	}
+	t, err := l.log.Term(i)
+	if err != nil || t != want {
+		return ch.fail("leader completeness: leader %d of term %d holds term %d at index %d committed with term %d by term %d (%v)",
+			l.id, l.rn.Term(), t, i, want, ch.commitTerm[i], err)
+	}
+	return true
+}
+
+// checkLeaderComplete: a new leader's log holds every entry committed in
+// an earlier term than its own.
+func (ch *raftChecker) checkLeaderComplete(n *raftNode) bool {
+	term := n.rn.Term()
+	for i := max(n.log.Snapshot().Index, 1); i <= ch.commitMax; i++ {
+		if ch.committed[i] != 0 && ch.commitTerm[i] < term && !ch.leaderHolds(n, i) {
+			return false
 		}
 	}
 	return true

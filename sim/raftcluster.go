@@ -74,9 +74,9 @@ type RaftOptions struct {
 
 // raftFaultConfig is the Raft-aware part of a seed's fault mix.
 type raftFaultConfig struct {
-	isolateLeader, transfer, membership, disk bool
-	intervalMean, episodeMax                  time.Duration
-	syncEIOProb, writeEIOProb, readFlipProb   float64
+	isolateLeader, crashLeader, transfer, membership, disk bool
+	intervalMean, episodeMax                               time.Duration
+	syncEIOProb, writeEIOProb, readFlipProb                float64
 }
 
 // raftConfig is one seed's swarm-drawn configuration.
@@ -117,11 +117,11 @@ func drawRaftConfig(k *Kernel, opts RaftOptions) raftConfig {
 		snapChunksMax:    1 + rng.IntN(3),
 		snapshotEvery:    3 + rng.IntN(40),
 		segmentBytes:     int64(256 + rng.IntN(8192)),
-		clients:          2 + rng.IntN(4),
+		clients:          2 + rng.IntN(5),
 		keys:             1 + rng.IntN(3),
-		thinkMean:        time.Duration(10+rng.IntN(150)) * time.Millisecond,
+		thinkMean:        time.Duration(2+rng.IntN(100)) * time.Millisecond,
 		opTimeout:        time.Duration(300+rng.IntN(1700)) * time.Millisecond,
-		workload:         time.Duration(2+rng.IntN(5)) * time.Second,
+		workload:         time.Duration(3+rng.IntN(10)) * time.Second,
 		net:              DefaultNetConfig(),
 	}
 	c.net.LatencyMean = time.Duration(200+rng.IntN(3000)) * time.Microsecond
@@ -129,6 +129,7 @@ func drawRaftConfig(k *Kernel, opts RaftOptions) raftConfig {
 	c.faults = raftFaultConfig{
 		isolateLeader: rng.IntN(2) == 0,
 		transfer:      rng.IntN(2) == 0,
+		crashLeader:   rng.IntN(2) == 0,
 		membership:    rng.IntN(2) == 0,
 		disk:          c.nodes >= 3 && rng.IntN(3) == 0,
 		intervalMean:  time.Duration(100+rng.IntN(900)) * time.Millisecond,
@@ -155,7 +156,7 @@ func (c raftConfig) describe() string {
 		for _, f := range []struct {
 			on   bool
 			name string
-		}{{c.faults.isolateLeader, "isolate_leader"}, {c.faults.transfer, "transfer"},
+		}{{c.faults.isolateLeader, "isolate_leader"}, {c.faults.crashLeader, "crash_leader"}, {c.faults.transfer, "transfer"},
 			{c.faults.membership, "membership"}, {c.faults.disk, "disk"}} {
 			if f.on {
 				rf = append(rf, f.name)

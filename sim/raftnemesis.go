@@ -15,6 +15,8 @@ import (
 // during the workload phase:
 //
 //   - isolate_leader: cut the current leader off both ways for an episode;
+//   - crash_leader: crash the current leader (losing unsynced writes) and
+//     restart it after an episode, within the seed's DownMax;
 //   - transfer: ask the leader to hand leadership to a random voter;
 //   - membership: one step of an operator's plan — provision a spare and
 //     add it as a learner (then promote it once caught up) or directly as
@@ -46,6 +48,9 @@ func newRaftNemesis(c *raftCluster) *raftNemesis {
 	}
 	if r.cfg.transfer {
 		r.kinds = append(r.kinds, r.transfer)
+	}
+	if r.cfg.crashLeader {
+		r.kinds = append(r.kinds, r.crashLeader)
 	}
 	if r.cfg.membership {
 		r.kinds = append(r.kinds, r.membership)
@@ -127,6 +132,34 @@ func (r *raftNemesis) isolateLeader() {
 	r.undo = append(r.undo, r.c.k.Schedule(d, "raft.nemesis.undo", func() {
 		for _, p := range paths {
 			r.c.net.UnblockPath(p.from, p.to)
+		}
+	}))
+}
+
+func (r *raftNemesis) crashLeader() {
+	l := r.c.leader()
+	if l == nil {
+		return
+	}
+	down := 0
+	for _, n := range r.c.nodes {
+		if r.c.net.NodeState(netio.NodeID(n.id)) != NodeUp {
+			down++
+		}
+	}
+	if down >= r.c.cfg.nemesis.DownMax {
+		return
+	}
+	id := netio.NodeID(l.id)
+	r.c.net.SetNodeState(id, NodeCrashed)
+	r.c.Crash(id)
+	r.c.count("raft.fault.crash_leader")
+	d := time.Duration(1 + r.rng.Int64N(int64(r.cfg.episodeMax)))
+	d = min(d, r.end-r.c.k.Now())
+	r.undo = append(r.undo, r.c.k.Schedule(d, "raft.nemesis.undo", func() {
+		if r.c.net.NodeState(id) == NodeCrashed {
+			r.c.net.SetNodeState(id, NodeUp)
+			r.c.Restart(id)
 		}
 	}))
 }
