@@ -6,9 +6,9 @@ type ConstKind uint8
 // Literal kinds.
 const (
 	ConstNull    ConstKind = iota
-	ConstInt             // integer literal: int4, int8 or numeric by size
-	ConstDecimal         // 1.5, 1e3: numeric
-	ConstString          // 'abc': type unknown until context decides
+	ConstInt               // integer literal: int4, int8 or numeric by size
+	ConstDecimal           // 1.5, 1e3: numeric
+	ConstString            // 'abc': type unknown until context decides
 	ConstBool
 	ConstBitString
 )

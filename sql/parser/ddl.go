@@ -63,9 +63,9 @@ func (t *translator) typeRef(tn *pg.TypeName) ast.TypeRef {
 
 // deparse renders an expression node as PostgreSQL prints it, for the text
 // of DEFAULT and CHECK expressions kept in the catalog.
-func deparse(n *pg.Node) string {
+func (t *translator) deparse(n *pg.Node) string {
 	sel := &pg.SelectStmt{TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}}}
-	text, err := pg.Deparse(&pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}}}}})
+	text, err := pg.Deparse(&pg.ParseResult{Version: t.version, Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}}}}})
 	if err != nil {
 		fail(sqlerr.InternalError, "deparse: %v", err)
 	}
@@ -106,13 +106,13 @@ func (t *translator) columnDef(cd *pg.ColumnDef) ast.ColumnDef {
 		case pg.ConstrType_CONSTR_NULL:
 		case pg.ConstrType_CONSTR_DEFAULT:
 			out.Default = t.expr(c.RawExpr)
-			out.DefaultText = deparse(c.RawExpr)
+			out.DefaultText = t.deparse(c.RawExpr)
 		case pg.ConstrType_CONSTR_PRIMARY:
 			out.PrimaryKey = true
 		case pg.ConstrType_CONSTR_UNIQUE:
 			out.Unique = true
 		case pg.ConstrType_CONSTR_CHECK:
-			out.Checks = append(out.Checks, ast.CheckDef{Name: c.Conname, Expr: t.expr(c.RawExpr), Text: deparse(c.RawExpr)})
+			out.Checks = append(out.Checks, ast.CheckDef{Name: c.Conname, Expr: t.expr(c.RawExpr), Text: t.deparse(c.RawExpr)})
 		case pg.ConstrType_CONSTR_FOREIGN:
 			unsupported("FOREIGN KEY constraints")
 		case pg.ConstrType_CONSTR_IDENTITY, pg.ConstrType_CONSTR_GENERATED:
@@ -133,7 +133,7 @@ func (t *translator) tableConstraint(c *pg.Constraint) ast.TableConstraint {
 		out.Kind = ast.ConstraintUnique
 	case pg.ConstrType_CONSTR_CHECK:
 		out.Kind = ast.ConstraintCheck
-		out.Check = ast.CheckDef{Name: c.Conname, Expr: t.expr(c.RawExpr), Text: deparse(c.RawExpr)}
+		out.Check = ast.CheckDef{Name: c.Conname, Expr: t.expr(c.RawExpr), Text: t.deparse(c.RawExpr)}
 	case pg.ConstrType_CONSTR_FOREIGN:
 		unsupported("FOREIGN KEY constraints")
 	default:

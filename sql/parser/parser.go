@@ -46,7 +46,7 @@ func Parse(sql string) (stmts []Statement, err error) {
 	}()
 	for _, raw := range tree.Stmts {
 		text := stmtText(sql, raw)
-		t := &translator{}
+		t := &translator{version: tree.Version}
 		stmts = append(stmts, Statement{AST: t.stmt(raw.Stmt), Text: text})
 	}
 	return stmts, nil
@@ -92,7 +92,8 @@ func parseError(err error) *sqlerr.Error {
 
 // translator carries translation state: the current nesting depth.
 type translator struct {
-	depth int
+	depth   int
+	version int32
 }
 
 func (t *translator) enter() {

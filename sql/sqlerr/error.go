@@ -21,6 +21,7 @@ const (
 	InvalidDatetimeFormat         = "22007"
 	DatetimeFieldOverflow         = "22008"
 	InvalidParameterValue         = "22023"
+	SubstringError                = "22011"
 	DivisionByZero                = "22012"
 	InvalidTextRepresentation     = "22P02"
 	InvalidEscapeSequence         = "22025"

@@ -1,0 +1,144 @@
+package exec
+
+import (
+	"github.com/lineradb/lineradb/sql/ast"
+	"github.com/lineradb/lineradb/sql/catalog"
+	"github.com/lineradb/lineradb/sql/sqlerr"
+)
+
+func alterTable(c *Ctx, s *ast.AlterTable) (Result, error) {
+	t, err := catalog.GetTable(c.Txn, s.Table.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	if t == nil {
+		if s.IfExists {
+			return Result{Tag: "ALTER TABLE"}, nil
+		}
+		return Result{}, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", s.Table.Name)
+	}
+	for _, cmd := range s.Cmds {
+		switch cmd.Kind {
+		case ast.AlterAddColumn:
+			if err := alterAddColumn(c, t, cmd); err != nil {
+				return Result{}, err
+			}
+		case ast.AlterDropColumn:
+			if err := alterDropColumn(t, cmd); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)
+}
+
+// alterAddColumn adds a column. Existing rows read it as NULL, so a
+// DEFAULT or NOT NULL on a non-empty table is refused rather than
+// rewriting every row (a follow-up can add the backfill).
+func alterAddColumn(c *Ctx, t *catalog.Table, cmd ast.AlterCmd) error {
+	if col, _ := t.Column(cmd.Column.Name); col != nil {
+		if cmd.IfNotExists {
+			return nil
+		}
+		return sqlerr.New(sqlerr.DuplicateColumn, "column %q of relation %q already exists", cmd.Column.Name, t.Name)
+	}
+	if cmd.Column.PrimaryKey || cmd.Column.Unique {
+		return sqlerr.Unsupported("ADD COLUMN with PRIMARY KEY or UNIQUE")
+	}
+	nSeq := len(t.Sequences)
+	if err := addColumn(t, cmd.Column); err != nil {
+		return err
+	}
+	col := t.Columns[len(t.Columns)-1]
+	if col.Default != "" || col.NotNull {
+		rows, err := newScan(t, t.Name).run(c)
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			return sqlerr.Unsupported("ADD COLUMN with DEFAULT or NOT NULL on a non-empty table")
+		}
+	}
+	for _, s := range t.Sequences[nSeq:] {
+		if err := catalog.CreateSequence(c.Txn, s, t.ID); err != nil {
+			return err
+		}
+	}
+	return validateChecks(c, t)
+}
+
+func alterDropColumn(t *catalog.Table, cmd ast.AlterCmd) error {
+	col, pos := t.Column(cmd.Name)
+	if col == nil || col.Hidden {
+		if cmd.IfExists {
+			return nil
+		}
+		return sqlerr.New(sqlerr.UndefinedColumn, "column %q of relation %q does not exist", cmd.Name, t.Name)
+	}
+	for _, id := range t.Primary.Columns {
+		if id == col.ID && !t.HasRowID {
+			return sqlerr.Unsupported("dropping a primary key column")
+		}
+	}
+	for _, idx := range t.Indexes {
+		for _, id := range idx.Columns {
+			if id == col.ID {
+				return sqlerr.Unsupported("dropping an indexed column (drop the index first)")
+			}
+		}
+	}
+	// Values of the dropped column stay in old rows and are skipped on
+	// read: column IDs are never reused.
+	t.Columns = append(t.Columns[:pos], t.Columns[pos+1:]...)
+	return nil
+}
+
+func rename(c *Ctx, s *ast.Rename) (Result, error) {
+	if s.Index {
+		t, id, err := catalog.GetIndexTable(c.Txn, s.Table.Name)
+		if err != nil || t == nil {
+			if err == nil {
+				err = sqlerr.New(sqlerr.UndefinedObject, "index %q does not exist", s.Table.Name)
+			}
+			return Result{}, err
+		}
+		if err := catalog.RenameRelation(c.Txn, s.Table.Name, s.NewName); err != nil {
+			return Result{}, err
+		}
+		for i := range t.Indexes {
+			if t.Indexes[i].ID == id {
+				t.Indexes[i].Name = s.NewName
+			}
+		}
+		if t.Primary.ID == id {
+			t.Primary.Name = s.NewName
+		}
+		return Result{Tag: "ALTER INDEX"}, catalog.PutTable(c.Txn, t)
+	}
+	t, err := catalog.GetTable(c.Txn, s.Table.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	if t == nil {
+		return Result{}, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", s.Table.Name)
+	}
+	if s.Column == "" {
+		if err := catalog.RenameRelation(c.Txn, t.Name, s.NewName); err != nil {
+			return Result{}, err
+		}
+		t.Name = s.NewName
+		return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)
+	}
+	col, _ := t.Column(s.Column)
+	if col == nil || col.Hidden {
+		return Result{}, sqlerr.New(sqlerr.UndefinedColumn, "column %q does not exist", s.Column)
+	}
+	if other, _ := t.Column(s.NewName); other != nil {
+		return Result{}, sqlerr.New(sqlerr.DuplicateColumn, "column %q of relation %q already exists", s.NewName, t.Name)
+	}
+	if len(t.Checks) > 0 {
+		return Result{}, sqlerr.Unsupported("renaming a column of a table with CHECK constraints")
+	}
+	col.Name = s.NewName
+	return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)
+}

@@ -1,0 +1,21 @@
+// Package exec plans and executes SQL statements over an open kv.Txn: name
+// resolution and typing of expressions (with PostgreSQL's rules for
+// untyped literals and parameters), logical plans, and their materialising
+// execution; DDL against the catalog; DML maintaining rows, secondary
+// indexes and constraints.
+//
+// Contract:
+//
+//  1. Prepare(stmt, env, paramTypes) resolves names against the catalog
+//     as seen by the given transaction and returns a Prepared with the
+//     result columns and the inferred parameter types.
+//  2. Prepared.Execute(ctx) runs synchronously on ctx.Txn and returns the
+//     rows and command tag. It never begins or commits a transaction.
+//  3. Errors are *sqlerr.Error; resource limits (work rows, series
+//     length, nesting) become 54000/54001 errors, never a hang or panic.
+//
+// Execution materialises each plan node's rows (bounded by workRowsMax per
+// node): simple, deterministic, and enough until streaming is needed.
+// Correlated subqueries re-run their plan per outer row; uncorrelated ones
+// run once per execution.
+package exec
