@@ -69,10 +69,10 @@ func TestPrecedence(t *testing.T) {
 		flag, env, alias, file string // "" = layer absent
 	}
 	cases := []struct {
-		key                          string
-		flagArg, envName, aliasName  string
-		fileYAML                     func(v string) string
-		flagV, envV, aliasV, fileV   string
+		key                         string
+		flagArg, envName, aliasName string
+		fileYAML                    func(v string) string
+		flagV, envV, aliasV, fileV  string
 	}{
 		{key: "server.log_level", flagArg: "--log-level", envName: "LINERADB_LOG_LEVEL",
 			fileYAML: func(v string) string { return "server:\n  log_level: " + v + "\n" },
