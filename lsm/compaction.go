@@ -173,7 +173,9 @@ func (d *DB) sortedRuns() []sortedRun {
 // disjoint seq ranges.
 func (d *DB) pickSizeTiered() *compaction {
 	runs := d.sortedRuns()
-	if len(runs) < d.opts.L0CompactionTrigger {
+	// Merging fewer than two runs would rewrite a run into itself forever.
+	widthMin := max(2, d.opts.L0CompactionTrigger)
+	if len(runs) < widthMin {
 		return nil
 	}
 	n, sum := 1, runs[0].sizeBytes
@@ -181,11 +183,11 @@ func (d *DB) pickSizeTiered() *compaction {
 		sum += runs[n].sizeBytes
 		n++
 	}
-	if n < d.opts.L0CompactionTrigger {
-		if len(runs) <= 2*d.opts.L0CompactionTrigger {
+	if n < widthMin {
+		if len(runs) <= 2*widthMin {
 			return nil
 		}
-		n = d.opts.L0CompactionTrigger // too many runs: bound read amplification
+		n = widthMin // too many runs: bound read amplification
 	}
 	c := &compaction{outputLevel: 0}
 	for _, r := range runs[:n] {

@@ -190,6 +190,9 @@ func (it *Iterator) Last() bool {
 		return false
 	}
 	uk := clone(userKeyOf(it.iter.Key()))
+	if it.lower != nil && bytes.Compare(uk, it.lower) < 0 {
+		return false
+	}
 	if it.visibleAt(uk) {
 		return true
 	}

@@ -104,6 +104,7 @@ type tableWriter struct {
 	lastHashed []byte
 	rangeDels  []rangeTombstone
 	props      tableProps
+	hasBounds  bool // props' key and seq bounds hold something
 	err        error
 }
 
@@ -150,7 +151,8 @@ func (w *tableWriter) addRangeDel(t rangeTombstone) {
 }
 
 func (w *tableWriter) noteKey(uk []byte, seq uint64) {
-	first := w.props.numEntries == 0 && w.props.numRangeDels == 0
+	first := !w.hasBounds
+	w.hasBounds = true
 	if first || bytes.Compare(uk, w.props.smallest) < 0 {
 		w.props.smallest = append([]byte(nil), uk...)
 	}
