@@ -167,7 +167,19 @@ func (c *cluster) leader() uint64 {
 
 func (c *cluster) waitLeader() uint64 {
 	c.t.Helper()
-	c.runUntil("a leader", 500, func() bool { return c.leader() != 0 })
+	c.runUntil("a leader known to all", 500, func() bool {
+		lead := c.leader()
+		if lead == 0 {
+			return false
+		}
+		st := c.nodes[lead].Status()
+		for _, id := range append(st.Voters, st.Learners...) {
+			if c.live(id) && !c.isolated[id] && c.nodes[id].Status().Lead != lead {
+				return false
+			}
+		}
+		return true
+	})
 	return c.leader()
 }
 
@@ -239,16 +251,21 @@ func (c *cluster) converge() uint64 {
 	members := c.nodes[lead].Status().Voters
 	members = append(members, c.nodes[lead].Status().Learners...)
 	c.runUntil("replicas to catch up", 2000, func() bool {
+		var first uint64
 		for _, id := range members {
-			if c.live(id) && c.nodes[id].Status().Applied < target {
+			if !c.live(id) {
+				continue
+			}
+			a := c.nodes[id].Status().Applied
+			if a < target || (first != 0 && a != first) {
 				return false
 			}
+			first = a
 		}
 		return true
 	})
-	// Stop proposing: no ticks, just deliver until all members are at
-	// the same applied index.
 	var applied, sum uint64
+	compared := 0
 	for _, id := range members {
 		if !c.live(id) {
 			continue
@@ -257,16 +274,17 @@ func (c *cluster) converge() uint64 {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		if applied == 0 {
+		compared++
+		if compared == 1 {
 			applied, sum = a, s
 			continue
 		}
-		if a != applied {
-			continue // moved on by a heartbeat-driven apply; compared below
+		if a != applied || s != sum {
+			c.t.Fatalf("seed %d: node %d has checksum %x at %d, want %x at %d", c.seed, id, s, a, sum, applied)
 		}
-		if s != sum {
-			c.t.Fatalf("seed %d: node %d checksum %x at %d, want %x", c.seed, id, s, a, sum)
-		}
+	}
+	if compared < len(members)/2+1 {
+		c.t.Fatalf("seed %d: only %d of %d members live", c.seed, compared, len(members))
 	}
 	return applied
 }
