@@ -245,10 +245,20 @@ func (ch *raftChecker) leaderHolds(l *raftNode, i uint64) bool {
 // an earlier term than its own.
 func (ch *raftChecker) checkLeaderComplete(n *raftNode) bool {
 	term := n.rn.Term()
+	late := false
 	for i := max(n.log.Snapshot().Index, 1); i <= ch.commitMax; i++ {
-		if ch.committed[i] != 0 && ch.commitTerm[i] < term && !ch.leaderHolds(n, i) {
+		switch {
+		case ch.committed[i] == 0:
+		case ch.commitTerm[i] >= term:
+			late = true
+		case !ch.leaderHolds(n, i):
 			return false
 		}
+	}
+	if late {
+		// The case the commit-term bound exists for; counted so a
+		// campaign shows it happens.
+		ch.c.count("raft.check.late_leader")
 	}
 	return true
 }
@@ -276,6 +286,7 @@ func (ch *raftChecker) onApply(n *raftNode, e raft.Entry) bool {
 	switch {
 	case !rec.set:
 		*rec = appliedRecord{set: true, entryKnown: true, entryHash: eh, stateHash: sh}
+		ch.countConfChange(e)
 	case rec.entryKnown && rec.entryHash != eh:
 		return ch.fail("state machine safety: node %d applied a different entry at %d", n.id, e.Index)
 	case rec.stateHash != sh:
@@ -302,4 +313,18 @@ func (ch *raftChecker) onInstall(n *raftNode, meta raft.SnapshotMeta) bool {
 		return ch.fail("state machine safety: node %d installed snapshot %d whose state differs from the applied one", n.id, meta.Index)
 	}
 	return true
+}
+
+// countConfChange counts each membership change once, when first applied;
+// the founding entries of term 1 are not changes.
+func (ch *raftChecker) countConfChange(e raft.Entry) {
+	if e.Type != raft.EntryConfChange || e.Term <= 1 {
+		return
+	}
+	if cc, err := raft.DecodeConfChange(e.Data); err == nil {
+		names := map[raft.ConfChangeType]string{
+			raft.ConfAddVoter: "add_voter", raft.ConfAddLearner: "add_learner", raft.ConfRemoveNode: "remove",
+		}
+		ch.c.count("raft.conf_applied." + names[cc.Type])
+	}
 }

@@ -91,6 +91,7 @@ type raftConfig struct {
 	snapChunkBytes, snapChunksMax  int
 	snapshotEvery                  int
 	segmentBytes                   int64
+	writeBufferBytes               int
 	clients, keys                  int
 	thinkMean, opTimeout, workload time.Duration
 	net                            NetConfig
@@ -117,6 +118,9 @@ func drawRaftConfig(k *Kernel, opts RaftOptions) raftConfig {
 		snapChunksMax:    1 + rng.IntN(3),
 		snapshotEvery:    3 + rng.IntN(40),
 		segmentBytes:     int64(256 + rng.IntN(8192)),
+		// A small write buffer pushes records to the segment file before
+		// Sync, so a crash has unsynced bytes to lose and tear.
+		writeBufferBytes: []int{0, 1, 64}[rng.IntN(3)],
 		clients:          2 + rng.IntN(5),
 		keys:             1 + rng.IntN(3),
 		thinkMean:        time.Duration(2+rng.IntN(100)) * time.Millisecond,
@@ -124,7 +128,10 @@ func drawRaftConfig(k *Kernel, opts RaftOptions) raftConfig {
 		workload:         time.Duration(3+rng.IntN(10)) * time.Second,
 		net:              DefaultNetConfig(),
 	}
-	c.net.LatencyMean = time.Duration(200+rng.IntN(3000)) * time.Microsecond
+	// From a LAN to a slow WAN link: slow links widen the windows in which
+	// a leader's entries are out but not yet acknowledged.
+	c.net.LatencyMean = time.Duration(200+rng.IntN(10_000)) * time.Microsecond
+	c.net.LatencyMax = max(c.net.LatencyMax, 4*c.net.LatencyMean)
 	c.nemesis = SwarmNemesis(rng, c.nodes)
 	c.faults = raftFaultConfig{
 		isolateLeader: rng.IntN(2) == 0,
@@ -288,7 +295,7 @@ func (c *raftCluster) fail(err error) error {
 func (c *raftCluster) node(id uint64) *raftNode { return c.nodes[id-1] }
 
 func (c *raftCluster) logOptions() raftlog.Options {
-	return raftlog.Options{SegmentSizeBytesMax: c.cfg.segmentBytes}
+	return raftlog.Options{SegmentSizeBytesMax: c.cfg.segmentBytes, WriteBufferBytesMax: c.cfg.writeBufferBytes}
 }
 
 func (c *raftCluster) raftConfig(n *raftNode) raft.Config {
