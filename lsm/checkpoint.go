@@ -18,8 +18,8 @@ func (d *DB) Checkpoint(destDir string) error {
 	if err := d.Flush(); err != nil {
 		return err
 	}
-	if err := d.fs.MkdirAll(destDir); err != nil {
-		return fmt.Errorf("lsm: mkdir %s: %w", destDir, err)
+	if err := mkdirDurable(d.fs, destDir); err != nil {
+		return err
 	}
 	if names, err := d.fs.List(destDir); err != nil {
 		return fmt.Errorf("lsm: list %s: %w", destDir, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 
 	"github.com/lineradb/lineradb/diskio"
@@ -78,8 +79,8 @@ func Open(fs diskio.FS, dir string, opts Options) (*DB, error) {
 }
 
 func (d *DB) recover() error {
-	if err := d.fs.MkdirAll(d.dir); err != nil {
-		return fmt.Errorf("lsm: mkdir %s: %w", d.dir, err)
+	if err := mkdirDurable(d.fs, d.dir); err != nil {
+		return err
 	}
 	names, err := d.fs.List(d.dir)
 	if err != nil {
@@ -257,6 +258,21 @@ func (d *DB) removeUnreferenced(names []string) {
 	}
 }
 
+// mkdirDurable creates dir and syncs every ancestor, since a new
+// directory's name is volatile until its parent is synced.
+func mkdirDurable(fs diskio.FS, dir string) error {
+	if err := fs.MkdirAll(dir); err != nil {
+		return fmt.Errorf("lsm: mkdir %s: %w", dir, err)
+	}
+	for p := dir; p != "." && p != "/" && p != ""; {
+		p = path.Dir(p)
+		if err := fs.SyncDir(p); err != nil {
+			return fmt.Errorf("lsm: sync dir %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 func containsName(names []string, n string) bool {
 	i := sort.SearchStrings(names, n)
 	return i < len(names) && names[i] == n
@@ -291,6 +307,13 @@ func (d *DB) newWAL() error {
 		return fmt.Errorf("lsm: sync dir %s: %w", d.dir, err)
 	}
 	if d.wal != nil {
+		// Sync the old log first: a later synced write in the new log
+		// acknowledges every earlier batch, which the old log's unsynced
+		// tail would otherwise lose.
+		if err := d.wal.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("lsm: sync %s: %w", d.wal.Name(), err)
+		}
 		d.wal.Close()
 	}
 	d.wal = f
