@@ -95,7 +95,7 @@ var keys = []key{
 		describe("HTTP listener for /health, /status, /metrics and /admin/*."),
 	requiredStringKey("server.data_dir", func(c *Config) *string { return &c.Server.DataDir }).
 		withFlag("data-dir").withEnv("LINERADB_DATA_DIR").
-		describe("Directory holding the Raft log, LSM files and backups list."),
+		describe("Directory holding the Raft log and the LSM files."),
 	enumKey("server.log_level", []string{"debug", "info", "warn", "error"}, func(c *Config) *string { return &c.Server.LogLevel }).
 		withFlag("log-level").withEnv("LINERADB_LOG_LEVEL").reload().
 		describe("Minimum level logged."),
