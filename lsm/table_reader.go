@@ -27,6 +27,7 @@ type tableReader struct {
 	filter  []byte
 	props   tableProps
 	rdH     blockHandle
+	handles [4]blockHandle // filter, range-del, properties, index
 	dataEnd uint64 // data blocks live in [0, dataEnd)
 	metaEnd uint64 // every block lives in [0, metaEnd), the footer after
 	rd      []rangeTombstone
@@ -43,6 +44,7 @@ func openTable(f diskio.File, fileNum uint64, cache *blockCache) (*tableReader, 
 	if err != nil {
 		return nil, err
 	}
+	r.handles = hs
 	filterH, rdH, propsH, indexH := hs[0], hs[1], hs[2], hs[3]
 	r.dataEnd, r.rdH = filterH.offset, rdH
 	if r.filter, err = r.readBlock(filterH, "filter"); err != nil {
