@@ -28,8 +28,8 @@ type tableReader struct {
 	props   tableProps
 	rdH     blockHandle
 	handles [4]blockHandle // filter, range-del, properties, index
-	dataEnd uint64 // data blocks live in [0, dataEnd)
-	metaEnd uint64 // every block lives in [0, metaEnd), the footer after
+	dataEnd uint64         // data blocks live in [0, dataEnd)
+	metaEnd uint64         // every block lives in [0, metaEnd), the footer after
 	rd      []rangeTombstone
 	rdDone  bool
 }
