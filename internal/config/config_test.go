@@ -335,8 +335,10 @@ func TestUnknownEnvWarns(t *testing.T) {
 	cfg := mustLoad(t, nil, []string{
 		"LINERADB_NODEID=2", "LINERADB_ZZZ=1", "PATH=/bin", "NOEQUALS", "LINERADB_LOG_LEVEL=",
 		"LINERADB_LISTEN_ADDR=127.0.0.1:5432", "LINERADB_SECURITY_ADMIN_TOKEN=0123456789abcdef",
+		"LINERADB_REPLICATION_REGIONS=us-west-2",
 	}, nil)
 	checkWarnings(t, cfg.Warnings, []string{
+		"environment variable LINERADB_REPLICATION_REGIONS is ignored: replication.regions can only be set in the config file",
 		"environment variable LINERADB_NODEID is not a LineraDB setting and is ignored (did you mean LINERADB_NODE_ID?)",
 		"environment variable LINERADB_ZZZ is not a LineraDB setting and is ignored",
 	})

@@ -33,7 +33,11 @@ func (l *loader) loadEnv(vars map[string]string) {
 	for i := range keys {
 		k := &keys[i]
 		if k.kind == kindRegions {
-			continue // file only
+			if vars[k.envName()] != "" {
+				l.warn("environment variable %s is ignored: %s can only be set in the config file", k.envName(), k.path)
+			}
+			known[k.envName()] = true
+			continue
 		}
 		names := k.envNames()
 		for _, n := range names {

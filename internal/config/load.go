@@ -85,6 +85,7 @@ func Load(args, env []string, readFile func(string) ([]byte, error)) (*Config, e
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	checkLoaded(cfg)
 	return cfg, nil
 }
 
