@@ -170,10 +170,13 @@ func (n *Node) resolveCommit(id mvcc.ReqID, index uint64, out mvcc.Outcome) {
 		case mvcc.OutcomeTooOld:
 			n.m.commitsTooOld++
 			n.later(func() { pc.cb(kv.CommitResult{}, kv.ErrTooOld) })
+		case mvcc.OutcomeDuplicate:
+			// A duplicate is applied only after its original committed,
+			// and the original resolved the request.
+			panic(fmt.Sprintf("node: pending commit %v resolved as a duplicate", id))
 		default:
-			// A duplicate of our own request applied after the original:
-			// the original already resolved it, so this cannot be pending.
-			panic(fmt.Sprintf("node: pending commit %v resolved as %v", id, out))
+			n.m.commitsUnavailable++
+			n.later(func() { pc.cb(kv.CommitResult{}, out.Err()) })
 		}
 		return
 	}
