@@ -69,10 +69,13 @@ func DecodeConfChange(b []byte) (ConfChange, error) {
 }
 
 // membership is the configuration in force, as of log index `index`.
-// Invariant: voters and learners are sorted, duplicate-free, disjoint.
+// Invariant: voters and learners are sorted, duplicate-free, disjoint;
+// all is their sorted union. The slices are never modified once built (a
+// change builds new ones), so members() can share all without copying.
 type membership struct {
 	voters   []uint64
 	learners []uint64
+	all      []uint64
 	index    uint64
 }
 
@@ -82,6 +85,15 @@ func newMembership(cs ConfState) membership {
 	slices.Sort(m.learners)
 	m.voters = slices.Compact(m.voters)
 	m.learners = slices.Compact(m.learners)
+	return m.withAll()
+}
+
+// withAll returns m with its member list rebuilt from voters and learners.
+// Broadcasts walk the member list on every proposal and acknowledgement,
+// so it is computed here, once per configuration change.
+func (m membership) withAll() membership {
+	m.all = append(slices.Clone(m.voters), m.learners...)
+	slices.Sort(m.all)
 	return m
 }
 
@@ -95,12 +107,9 @@ func (m membership) isLearner(id uint64) bool {
 	return ok
 }
 
-// members returns voters and learners, sorted.
-func (m membership) members() []uint64 {
-	all := append(slices.Clone(m.voters), m.learners...)
-	slices.Sort(all)
-	return all
-}
+// members returns voters and learners, sorted. The slice is shared:
+// callers must not modify it.
+func (m membership) members() []uint64 { return m.all }
 
 func (m membership) confState() ConfState {
 	return ConfState{Voters: slices.Clone(m.voters), Learners: slices.Clone(m.learners)}
@@ -140,7 +149,7 @@ func (m membership) apply(cc ConfChange) (membership, error) {
 	default:
 		return m, fmt.Errorf("%w: %v", ErrInvalidConfChange, cc)
 	}
-	return out, nil
+	return out.withAll(), nil
 }
 
 // ProposeConfChange proposes a membership change (on the leader) or

@@ -14,6 +14,9 @@ func (r *Raft) verify() error {
 	if r.log.lastTerm() > r.term {
 		return fmt.Errorf("raft %d: last log term %d > term %d", r.id, r.log.lastTerm(), r.term)
 	}
+	if want := (membership{voters: r.conf.voters, learners: r.conf.learners}).withAll(); !slices.Equal(r.conf.all, want.all) {
+		return fmt.Errorf("raft %d: cached members %v, voters %v learners %v", r.id, r.conf.all, r.conf.voters, r.conf.learners)
+	}
 	if r.conf.index != r.log.committed {
 		return fmt.Errorf("raft %d: conf at %d but commit %d", r.id, r.conf.index, r.log.committed)
 	}
