@@ -365,3 +365,43 @@ func TestSettingsOrderIsTableOrder(t *testing.T) {
 		t.Errorf("Settings order = %v", got)
 	}
 }
+
+// TestKeyTable checks the table's own invariants: one key per path, flag
+// and variable name; no key is also a section; every key is documented and
+// its default prints and parses back.
+func TestKeyTable(t *testing.T) {
+	paths, flags, envs := map[string]bool{}, map[string]bool{}, map[string]string{}
+	for i := range keys {
+		k := &keys[i]
+		if paths[k.path] {
+			t.Errorf("%s listed twice", k.path)
+		}
+		paths[k.path] = true
+		if isSection(k.path) {
+			t.Errorf("%s is both a key and a section", k.path)
+		}
+		if strings.Count(k.path, ".") < 1 || k.doc == "" {
+			t.Errorf("%s: needs a section and a doc sentence", k.path)
+		}
+		if k.flag != "" {
+			if flags[k.flag] || k.flag == flagConfig || k.flag == flagHashPassword {
+				t.Errorf("flag --%s used twice", k.flag)
+			}
+			flags[k.flag] = true
+		}
+		for _, n := range append(k.envNames(), k.composeAlias) {
+			if n == "" {
+				continue
+			}
+			if other, dup := envs[n]; dup || n == envConfig {
+				t.Errorf("variable %s sets both %s and %s", n, other, k.path)
+			}
+			envs[n] = k.path
+		}
+		if k.kind != kindRegions {
+			if err := trySet(k, k.get(Default())); err != nil {
+				t.Errorf("%s: default %q does not parse: %v", k.path, k.get(Default()), err)
+			}
+		}
+	}
+}

@@ -114,7 +114,7 @@ func (l *loader) fileValue(k *key, file string, vn *yaml.Node) {
 	src := at(file, vn.Line)
 	switch {
 	case k.kind == kindRegions:
-		if err := k.setNode(l.cfg, vn, file); err != nil {
+		if err := k.setNode(l.cfg, vn); err != nil {
 			var le lineError
 			if errors.As(err, &le) {
 				src = at(file, le.line)

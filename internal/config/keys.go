@@ -40,10 +40,10 @@ type key struct {
 	// asks for the missing feature.
 	unsupported string
 
-	set     func(c *Config, s string) error                  // kindScalar, kindBool
-	setList func(c *Config, items []string) error            // kindList
-	setNode func(c *Config, n *yaml.Node, file string) error // kindRegions
-	get     func(c *Config) string                           // the value as text, unredacted
+	set     func(c *Config, s string) error       // kindScalar, kindBool
+	setList func(c *Config, items []string) error // kindList
+	setNode func(c *Config, n *yaml.Node) error   // kindRegions
+	get     func(c *Config) string                // the value as text, unredacted
 }
 
 // envName is the systematic variable: LINERADB_ + the path in upper case with

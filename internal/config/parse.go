@@ -353,7 +353,7 @@ func regionsKey(path string) key {
 
 // setRegions reads a sequence of {name, priority} mappings. Errors carry the
 // line of the offending node (lineError).
-func setRegions(c *Config, n *yaml.Node, _ string) error {
+func setRegions(c *Config, n *yaml.Node) error {
 	n = resolve(n)
 	if isNull(n) {
 		c.Replication.Regions = nil

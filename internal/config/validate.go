@@ -20,6 +20,11 @@ func (l *loader) validate() {
 	l.warnUnsupported()
 }
 
+// setBy names a key with its source, for errors about combinations.
+func (l *loader) setBy(path string) string {
+	return path + " (" + l.cfg.Source(path) + ")"
+}
+
 // failKey reports a combination error against key path and its source.
 func (l *loader) failKey(path, reason string) {
 	l.fail(&Error{Key: path, Source: l.cfg.Source(path), Reason: reason})
@@ -69,10 +74,10 @@ func (l *loader) checkSecurity() {
 	sec := l.cfg.Security
 	if sec.TLS.Enabled {
 		if sec.TLS.CertFile == "" {
-			l.failKey("security.tls.cert_file", "is required when security.tls.enabled is true")
+			l.failKey("security.tls.cert_file", "is required when "+l.setBy("security.tls.enabled")+" is true")
 		}
 		if sec.TLS.KeyFile == "" {
-			l.failKey("security.tls.key_file", "is required when security.tls.enabled is true")
+			l.failKey("security.tls.key_file", "is required when "+l.setBy("security.tls.enabled")+" is true")
 		}
 	} else if sec.TLS.CertFile != "" || sec.TLS.KeyFile != "" {
 		l.warn("security.tls.cert_file/key_file are set but security.tls.enabled is false: TLS is off")
@@ -110,7 +115,7 @@ func (l *loader) checkAuth() {
 			l.failKey("security.auth.method", "client_cert needs security.tls.enabled: true")
 		}
 		if sec.TLS.CAFile == "" {
-			l.failKey("security.tls.ca_file", "is required to verify client certificates (security.auth.method is client_cert)")
+			l.failKey("security.tls.ca_file", "is required to verify client certificates ("+l.setBy("security.auth.method")+" is client_cert)")
 		}
 	case "trust":
 		if !isLoopback(l.cfg.Server.ListenAddr) {
