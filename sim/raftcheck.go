@@ -216,6 +216,21 @@ func (ch *raftChecker) leadersHold(i uint64) bool {
 	return true
 }
 
+// holds reports whether n's log (or snapshot) holds committed entry i.
+func (ch *raftChecker) holds(n *raftNode, i uint64) bool {
+	snap := n.log.Snapshot()
+	switch {
+	case i < snap.Index:
+		return true
+	case i == snap.Index:
+		return snap.Term == ch.committed[i]
+	case i > n.log.LastIndex():
+		return false
+	}
+	t, err := n.log.Term(i)
+	return err == nil && t == ch.committed[i]
+}
+
 // leaderHolds checks that leader l's log holds the committed entry at i.
 func (ch *raftChecker) leaderHolds(l *raftNode, i uint64) bool {
 	want := ch.committed[i]
@@ -250,14 +265,15 @@ func (ch *raftChecker) checkLeaderComplete(n *raftNode) bool {
 		switch {
 		case ch.committed[i] == 0:
 		case ch.commitTerm[i] >= term:
-			late = true
+			late = late || !ch.holds(n, i)
 		case !ch.leaderHolds(n, i):
 			return false
 		}
 	}
 	if late {
-		// The case the commit-term bound exists for; counted so a
-		// campaign shows it happens.
+		// The case the commit-term bound exists for: this leader lacks
+		// an entry committed in its term or later. Counted so a campaign
+		// shows it happens.
 		ch.c.count("raft.check.late_leader")
 	}
 	return true
