@@ -105,6 +105,11 @@ func TestRunbookEnvironmentExample(t *testing.T) {
 	if cfg.Server.DataDir != "/data" || cfg.Server.LogLevel != "debug" || len(cfg.Raft.Peers) != 2 {
 		t.Errorf("runbook environment gave %+v %+v", cfg.Server, cfg.Raft)
 	}
+	// The runbook's docker-compose environment, plain host:port peers.
+	cfg = mustLoad(t, nil, []string{"NODE_ID=2", "PEERS=node1:9090,node3:9090"}, nil)
+	if want := []Peer{{Addr: "node1:9090"}, {Addr: "node3:9090"}}; cfg.Server.NodeID != 2 || !reflect.DeepEqual(cfg.Raft.Peers, want) {
+		t.Errorf("runbook compose environment gave node %d peers %+v", cfg.Server.NodeID, cfg.Raft.Peers)
+	}
 }
 
 // TestRunbookCommandLines loads the runbook's three-node command lines.
