@@ -1,7 +1,5 @@
 package raft
 
-import "slices"
-
 // Linearizable reads without log writes (thesis §6.4). The leader records
 // its commit index as the read index, then proves it is still leader by a
 // heartbeat round: a read registered in round s is answered once a quorum
@@ -143,7 +141,8 @@ func (r *Raft) leaseValid() bool {
 // quorumValue returns the largest v such that a quorum of voters has
 // f(progress) >= v; our own value is self.
 func (r *Raft) quorumValue(f func(*Progress) uint64, self uint64) uint64 {
-	vals := make([]uint64, 0, len(r.conf.voters))
+	var buf [quorumVotersStackMax]uint64
+	vals := buf[:0]
 	for _, id := range r.conf.voters {
 		switch pr := r.progress[id]; {
 		case id == r.id:
@@ -154,9 +153,5 @@ func (r *Raft) quorumValue(f func(*Progress) uint64, self uint64) uint64 {
 			vals = append(vals, 0)
 		}
 	}
-	if len(vals) == 0 {
-		return 0
-	}
-	slices.Sort(vals)
-	return vals[len(vals)-r.quorum()]
+	return quorumOf(vals, r.quorum())
 }

@@ -245,8 +245,10 @@ func (r *Raft) maybeCommit() bool {
 }
 
 // quorumMatch returns the largest index held by a majority of voters.
+// It runs on every acknowledgement, so it sorts on the stack.
 func (r *Raft) quorumMatch() uint64 {
-	matches := make([]uint64, 0, len(r.conf.voters))
+	var buf [quorumVotersStackMax]uint64
+	matches := buf[:0]
 	for _, id := range r.conf.voters {
 		if pr := r.progress[id]; pr != nil {
 			matches = append(matches, pr.Match)
@@ -254,11 +256,22 @@ func (r *Raft) quorumMatch() uint64 {
 			matches = append(matches, 0)
 		}
 	}
-	if len(matches) == 0 {
+	return quorumOf(matches, r.quorum())
+}
+
+// quorumVotersStackMax is the group size up to which quorum computations
+// need no heap allocation (larger groups still work, and allocate).
+const quorumVotersStackMax = 9
+
+// quorumOf returns the largest value that at least quorum of vals reach
+// (0 for no values). It sorts vals in place.
+func quorumOf(vals []uint64, quorum int) uint64 {
+	if len(vals) == 0 {
 		return 0
 	}
-	slices.Sort(matches)
-	return matches[len(matches)-r.quorum()]
+	assert(quorum >= 1 && quorum <= len(vals), "quorum outside the voter count")
+	slices.Sort(vals)
+	return vals[len(vals)-quorum]
 }
 
 // setCommit raises the commit index and activates configuration changes
