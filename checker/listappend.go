@@ -3,7 +3,8 @@ package checker
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // The list-append checker (after Jepsen's Elle; see doc.go for the model
@@ -300,10 +301,7 @@ func (c *laCheck) indexReads() {
 			}
 		}
 	}
-	for k := range c.reads {
-		c.keys = append(c.keys, k)
-	}
-	sort.Slice(c.keys, func(i, j int) bool { return c.keys[i] < c.keys[j] })
+	c.keys = slices.Sorted(maps.Keys(c.reads))
 }
 
 func (c *laCheck) report(a Anomaly) {

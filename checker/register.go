@@ -3,7 +3,8 @@ package checker
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -126,11 +127,7 @@ func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 		k := op.Input.(regInput).op.Key
 		byKey[k] = append(byKey[k], op)
 	}
-	keys := make([]int64, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	keys := slices.Sorted(maps.Keys(byKey))
 	out := make([][]porcupine.Operation, len(keys))
 	for i, k := range keys {
 		out[i] = byKey[k]
