@@ -287,7 +287,7 @@ func (d *DB) compactEntry(c *compaction, ikey, value []byte) error {
 	if c.tombs.coveredAt(uk, seq, c.stripeTop(stripe)) {
 		return nil
 	}
-	if kind == KindDelete && stripe == 0 && !d.olderDataOutside(c, uk, uk, seq) {
+	if kind == KindDelete && (d.opts.brokenDropDeletes || stripe == 0 && !d.olderDataOutside(c, uk, uk, seq)) {
 		return nil // nothing older left anywhere for it to hide
 	}
 	if c.out == nil {

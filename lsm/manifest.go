@@ -130,6 +130,7 @@ func (d *DB) install(nv *version, e *versionEdit) {
 		d.obsoleteTables = append(d.obsoleteTables, del.fileNum)
 	}
 	d.deleteObsolete()
+	d.checkInvariants()
 }
 
 // rotateManifest writes a new manifest holding the state after e (nv),

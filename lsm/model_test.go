@@ -311,8 +311,10 @@ func randomModelOptions(t *rapid.T) Options {
 func TestModel(t *testing.T) {
 	// rapid's default of 30 steps per run rarely reaches the deeper
 	// levels; an explicit -rapid.steps wins.
-	if f := flag.Lookup("rapid.steps"); f != nil && f.Value.String() == "30" {
-		f.Value.Set("200")
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.steps" })
+	if !explicit {
+		flag.Set("rapid.steps", "200")
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		mm := &modelMachine{fs: diskio.NewMemFS(1), opts: randomModelOptions(t), model: map[string]string{}}

@@ -71,6 +71,10 @@ type Options struct {
 	// test can prove it notices.
 	skipTableSync    bool
 	skipManifestSync bool
+	// brokenDropDeletes drops point tombstones at every compaction, even
+	// when older versions below would resurface: the metamorphic test must
+	// notice.
+	brokenDropDeletes bool
 }
 
 const mib = 1 << 20
