@@ -155,6 +155,9 @@ func decodeBinary(t types.T, b []byte) (types.Datum, *sqlerr.Error) {
 	case types.FamNumeric:
 		return decodeBinaryNumeric(t, b)
 	case types.FamString, types.FamUnknown:
+		if t.Family() == types.FamUnknown && t.OID != types.OIDUnknown && t.OID != 0 {
+			break
+		}
 		if !utf8.Valid(b) {
 			return nil, errInvalidUTF8(b)
 		}
