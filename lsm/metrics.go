@@ -39,7 +39,7 @@ type Metrics struct {
 	MemtableSizeBytes   int64
 	ImmutableMemtables  int
 	Snapshots           int
-	CompactionInProgess bool
+	CompactionInProgress bool
 }
 
 // LevelMetrics describes one level.
@@ -101,6 +101,6 @@ func (d *DB) Metrics() Metrics {
 	m.MemtableSizeBytes = d.mem.sizeBytes
 	m.ImmutableMemtables = len(d.imm)
 	m.Snapshots = len(d.snapshots)
-	m.CompactionInProgess = d.comp != nil
+	m.CompactionInProgress = d.comp != nil
 	return m
 }
