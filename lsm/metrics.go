@@ -36,9 +36,9 @@ type Metrics struct {
 	BloomFilterNegatives             int64
 	OpenTables                       int
 
-	MemtableSizeBytes   int64
-	ImmutableMemtables  int
-	Snapshots           int
+	MemtableSizeBytes    int64
+	ImmutableMemtables   int
+	Snapshots            int
 	CompactionInProgress bool
 }
 
