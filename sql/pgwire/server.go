@@ -147,8 +147,23 @@ func (s *Server) register(nc net.Conn) *serverConn {
 		}
 	}
 	sc.pid = s.nextPID
+	sc.conn = s.newConn(sc) // before publishing sc: other goroutines read sc.conn
 	s.conns[sc.pid] = sc
 	return sc
+}
+
+func (s *Server) newConn(sc *serverConn) *Conn {
+	cfg := ConnConfig{
+		Backend: s.cfg.Backend, Auth: s.cfg.Auth, Rand: rand.Reader,
+		ProcessID: sc.pid, SecretKey: sc.secret, Hooks: sc,
+		MessageBytesMax: s.cfg.MessageBytesMax, ServerVersion: s.cfg.ServerVersion,
+		TimeZone: s.cfg.TimeZone, StatementTimeoutMs: s.cfg.QueryTimeout.Milliseconds(),
+		RemoteAddr: sc.addr, Logger: s.log,
+	}
+	if s.cfg.TLS != nil {
+		cfg.StartTLS = sc.startTLS
+	}
+	return NewConn(&shutdownAware{Conn: sc.nc, s: s}, cfg)
 }
 
 func (s *Server) serveConn(sc *serverConn) {
@@ -160,17 +175,6 @@ func (s *Server) serveConn(sc *serverConn) {
 		}
 	}()
 	_ = sc.nc.SetDeadline(time.Now().Add(s.cfg.AuthTimeout))
-	cfg := ConnConfig{
-		Backend: s.cfg.Backend, Auth: s.cfg.Auth, Rand: rand.Reader,
-		ProcessID: sc.pid, SecretKey: sc.secret, Hooks: sc,
-		MessageBytesMax: s.cfg.MessageBytesMax, ServerVersion: s.cfg.ServerVersion,
-		TimeZone: s.cfg.TimeZone, StatementTimeoutMs: s.cfg.QueryTimeout.Milliseconds(),
-		RemoteAddr: sc.addr, Logger: s.log,
-	}
-	if s.cfg.TLS != nil {
-		cfg.StartTLS = sc.startTLS
-	}
-	sc.conn = NewConn(&shutdownAware{Conn: sc.nc, s: s}, cfg)
 	if err := sc.conn.Serve(); err != nil {
 		s.log.Debug("pgwire: connection ended", "remote", sc.addr, "err", err)
 	}
@@ -228,9 +232,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	conns = slices.Collect(maps.Values(s.conns))
 	s.mu.Unlock()
 	for _, sc := range conns {
-		if sc.conn != nil {
-			sc.conn.Interrupt().Set(InterruptUser)
-		}
+		sc.conn.Interrupt().Set(InterruptUser)
 		_ = sc.nc.Close()
 	}
 	<-done
