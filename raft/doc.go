@@ -36,6 +36,10 @@
 //     state machine has applied ReadState.Index.
 //  7. Call Advance(rd).
 //
+// Entries handed out in a Ready (Entries, CommittedEntries, Messages'
+// Entries) share the core's memory and must not be modified; they remain
+// valid after Advance.
+//
 // Whenever the application has durably snapshotted its state at an
 // applied index i, it may call Compact(i); the core drops its in-memory log
 // up to i and returns the SnapshotMeta (with the membership at i). The

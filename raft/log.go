@@ -10,11 +10,22 @@ import "fmt"
 //   - entries[i].Index == snapIndex+1+i, terms never decrease;
 //   - snapIndex <= applied <= committed <= lastIndex();
 //   - stable <= lastIndex(), snapIndex <= stable.
+//
+// Sharing: an element of the entries array is never written again once
+// appended. Truncation caps the slice so the next append moves to a fresh
+// array, and compaction moves the tail to a fresh array. So subslices of
+// the log can be handed out without copying (MsgApp entries, Ready.Entries
+// and Ready.CommittedEntries) and stay valid for as long as anyone holds
+// them, whatever the log does next.
 type memLog struct {
 	snapIndex uint64
 	snapTerm  uint64
 	entries   []Entry
-	committed uint64
+	// appendedSinceCompact counts entries appended since the last
+	// compaction; it sizes the array compaction allocates for the next
+	// cycle, so a steady workload appends without regrowing.
+	appendedSinceCompact int
+	committed            uint64
 	// applied is the highest index the application acknowledged applying
 	// (via Advance); handed is the highest index handed out in a Ready.
 	applied uint64
@@ -58,7 +69,8 @@ func (l *memLog) isUpToDate(index, term uint64) bool {
 
 // slice returns entries [lo, hi) bounded by maxCount and maxBytes; it
 // always returns at least one entry when lo < hi so progress is possible.
-// The caller guarantees lo > snapIndex.
+// The caller guarantees lo > snapIndex. The result shares the log's array
+// (see Sharing) and is capped, so appending to it cannot reach the log.
 func (l *memLog) slice(lo, hi uint64, maxCount int, maxBytes uint64) []Entry {
 	assert(lo > l.snapIndex, "slice below the snapshot")
 	if hi > l.lastIndex()+1 {
@@ -77,12 +89,22 @@ func (l *memLog) slice(lo, hi uint64, maxCount int, maxBytes uint64) []Entry {
 		}
 		n++
 	}
-	out := make([]Entry, n)
-	copy(out, src[:n])
-	return out
+	return src[:n:n]
 }
 
-// from returns the in-memory entries [lo, lastIndex] without copying data.
+// between returns the entries [lo, hi] as a capped subslice shared with
+// the log, for Ready. The caller guarantees snapIndex < lo <= hi+1 and
+// hi <= lastIndex().
+func (l *memLog) between(lo, hi uint64) []Entry {
+	if lo > hi {
+		return nil
+	}
+	assert(lo > l.snapIndex && hi <= l.lastIndex(), "between outside the log")
+	return l.entries[lo-l.snapIndex-1 : hi-l.snapIndex : hi-l.snapIndex]
+}
+
+// from returns the in-memory entries [lo, lastIndex] without copying data,
+// for reading inside the core only.
 func (l *memLog) from(lo uint64) []Entry {
 	if lo > l.lastIndex() {
 		return nil
@@ -91,13 +113,17 @@ func (l *memLog) from(lo uint64) []Entry {
 	return l.entries[lo-l.snapIndex-1:]
 }
 
-// append adds entries that directly follow the last index.
+// append adds entries that directly follow the last index, with one
+// append call for the whole batch.
 func (l *memLog) append(ents ...Entry) {
+	index, term := l.lastIndex(), l.lastTerm()
 	for _, e := range ents {
-		assert(e.Index == l.lastIndex()+1, "append leaves a gap")
-		assert(e.Term >= l.lastTerm(), "append decreases term")
-		l.entries = append(l.entries, e)
+		assert(e.Index == index+1, "append leaves a gap")
+		assert(e.Term >= term, "append decreases term")
+		index, term = e.Index, e.Term
 	}
+	l.entries = append(l.entries, ents...)
+	l.appendedSinceCompact += len(ents)
 }
 
 // maybeAppend merges a leader's entries that follow prevIndex (already known
@@ -127,7 +153,10 @@ func (l *memLog) truncateFrom(i uint64) {
 	if i <= l.committed {
 		panic(fmt.Sprintf("raft: truncating committed entry %d (committed %d)", i, l.committed))
 	}
-	l.entries = l.entries[:i-l.snapIndex-1]
+	// Cap the slice: the replacing entries must go to a fresh array, since
+	// the dropped ones may still be held by a Ready or an in-flight MsgApp.
+	n := i - l.snapIndex - 1
+	l.entries = l.entries[:n:n]
 	if l.stable >= i {
 		l.stable = i - 1
 	}
@@ -188,12 +217,22 @@ func (l *memLog) commitTo(i uint64) bool {
 }
 
 // compact drops entries at index <= i, keeping i's term as the snapshot.
+// The tail moves to a fresh array (the old one may be shared, and keeping
+// it would keep the compacted payloads alive) sized for as many appends as
+// the last cycle saw, so a steady workload does not regrow it from small.
 func (l *memLog) compact(i uint64) {
 	t, ok := l.term(i)
 	assert(ok, "compact of an unknown index")
-	l.entries = append([]Entry(nil), l.entries[i-l.snapIndex:]...)
+	tail := l.entries[i-l.snapIndex:]
+	next := make([]Entry, len(tail), len(tail)+max(l.appendedSinceCompact, compactHeadroomEntriesMin))
+	copy(next, tail)
+	l.entries = next
+	l.appendedSinceCompact = 0
 	l.snapIndex, l.snapTerm = i, t
 }
+
+// compactHeadroomEntriesMin is the least spare capacity compaction leaves.
+const compactHeadroomEntriesMin = 64
 
 // restore replaces the whole log with a snapshot position.
 func (l *memLog) restore(meta SnapshotMeta) {

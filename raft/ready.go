@@ -1,7 +1,5 @@
 package raft
 
-import "slices"
-
 // SoftState is volatile state worth reporting when it changes.
 type SoftState struct {
 	Lead uint64
@@ -10,6 +8,11 @@ type SoftState struct {
 
 // Ready is the batch of work the core hands to its owner. Handle it in the
 // order of doc.go's contract, then call Advance(rd).
+//
+// Entries, CommittedEntries and the Entries of Messages are not copies:
+// they share the core's in-memory log. Treat them as read-only. They stay
+// valid after Advance, because the core never rewrites an entry in place
+// (truncation and compaction move the log to a fresh array).
 type Ready struct {
 	// SoftState is non-nil when the role or the known leader changed.
 	SoftState *SoftState
@@ -62,7 +65,7 @@ func (r *Raft) HasReady() bool {
 func (r *Raft) Ready() Ready {
 	assert(!r.outstanding, "Ready called twice without Advance")
 	rd := Ready{
-		Entries:        slices.Clone(r.log.from(r.log.stable + 1)),
+		Entries:        r.log.between(r.log.stable+1, r.log.lastIndex()),
 		SnapshotChunks: r.chunks,
 		Snapshot:       r.installed,
 		Messages:       r.msgs,
@@ -75,7 +78,7 @@ func (r *Raft) Ready() Ready {
 		rd.HardState = hs
 	}
 	if r.log.committed > r.log.handed {
-		rd.CommittedEntries = slices.Clone(r.log.from(r.log.handed + 1)[:r.log.committed-r.log.handed])
+		rd.CommittedEntries = r.log.between(r.log.handed+1, r.log.committed)
 	}
 	if r.confChanged {
 		cs := r.conf.confState()
