@@ -1,0 +1,179 @@
+package sim
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lineradb/lineradb/clock"
+)
+
+// dbQuickSeeds keeps the default `go test ./sim` fast; `make test` runs
+// -seeds=200 and `make sim` as many as asked.
+const dbQuickSeeds = 5
+
+// dbDeterminismEvery: every this-many-th seed of a campaign runs twice and
+// must give the same trace hash.
+const dbDeterminismEvery = 10
+
+// dbProbeSeedsMin is the campaign size from which coverage probes are
+// checked: a handful of seeds cannot be expected to fire every fault.
+const dbProbeSeedsMin = 100
+
+func init() {
+	// TestRegression (raft_test.go) replays `sim <seed> <what>` lines of
+	// testdata/seeds through the database campaign.
+	regressionCampaigns["sim"] = func(seed uint64) SeedResult { return runDBReported(seed, DBOptions{}) }
+}
+
+// dbSeeds returns the seeds the flags ask for (see flags_test.go), the
+// quick default set otherwise, and whether to be verbose.
+func dbSeeds() ([]uint64, bool) {
+	if flagSet("seed") || flagSet("seeds") {
+		return campaignSeeds()
+	}
+	return SeedRange(*flagSeedBase, dbQuickSeeds), false
+}
+
+func dbReplay(seed uint64) string {
+	return fmt.Sprintf("go test ./sim -run TestSim -seed=%d", seed)
+}
+
+// runDBReported runs one seed and, if porcupine rejected its history,
+// writes the HTML visualization to a directory under os.TempDir() that
+// is kept, and names it in the failure.
+func runDBReported(seed uint64, opts DBOptions) SeedResult {
+	r := RunDBReport(seed, opts)
+	if r.Result.Failed != nil && r.Lin != nil && !r.Lin.OK {
+		path, err := writeDBHTML(seed, r)
+		if err != nil {
+			r.Result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.Result.Failed, err)
+		} else {
+			r.Result.Failed = fmt.Errorf("%w; porcupine HTML: %s", r.Result.Failed, path)
+		}
+	}
+	return r.Result
+}
+
+func writeDBHTML(seed uint64, r DBRun) (string, error) {
+	dir, err := os.MkdirTemp("", "lineradb-sim-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Lin.WriteHTML(f); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+// dbCampaignRun is TestSim's per-seed function: every
+// dbDeterminismEvery-th seed runs twice and the runs must match.
+func dbCampaignRun(opts DBOptions) func(seed uint64) SeedResult {
+	return func(seed uint64) SeedResult {
+		r := runDBReported(seed, opts)
+		if seed%dbDeterminismEvery == 0 && r.Failed == nil {
+			again := RunDB(seed, opts)
+			again.Seed = seed
+			r.Seed = seed
+			if err := CompareRuns(r, again); err != nil {
+				r.Failed = err
+			}
+		}
+		return r
+	}
+}
+
+// TestSim is the whole-database simulation campaign:
+//
+//	go test ./sim -run TestSim -seeds=200          200 seeds from -seedbase
+//	go test ./sim -run TestSim -seed=17            replay one seed, verbosely
+//
+// A campaign of at least dbProbeSeedsMin seeds also checks the coverage
+// probes: a fault or path that never ran was never tested.
+func TestSim(t *testing.T) {
+	seeds, verbose := dbSeeds()
+	res := RunSeeds(CampaignConfig{
+		Seeds: seeds, Wall: clock.Real{}, Out: os.Stdout, Verbose: verbose, Replay: dbReplay,
+	}, dbCampaignRun(DBOptions{}))
+	if verbose {
+		fmt.Println("counters:", CountersLine(res.Counters))
+	}
+	if res.Failed > 0 {
+		t.Fatalf("%d of %d seeds failed", res.Failed, res.Seeds)
+	}
+	if len(seeds) >= dbProbeSeedsMin {
+		for _, miss := range missingDBProbes(res) {
+			t.Error(miss)
+		}
+		if t.Failed() {
+			t.Log("counters:", CountersLine(res.Counters))
+		}
+	}
+}
+
+// dbProbes are the counters that must be non-zero across a campaign.
+var dbProbes = []string{
+	// The generic nemesis's faults.
+	"nemesis.drop", "nemesis.dup", "nemesis.reorder", "nemesis.clog", "nemesis.partition",
+	"nemesis.partition_asym", "nemesis.isolate", "nemesis.pause", "nemesis.crash",
+	"nemesis.clock_offset", "nemesis.clock_drift", "nemesis.clock_jump",
+	CounterDrop, CounterDup, CounterReorder, CounterPartitionDrop,
+	// The database-aware nemesis's faults.
+	"db.fault.isolate_leader", "db.fault.crash_leader", "db.fault.power_loss", "db.fault.transfer",
+	"db.fault.snapshot", "db.fault.conf_add_learner", "db.fault.conf_add_voter",
+	"db.fault.conf_promote", "db.fault.conf_remove", "db.decommissioned",
+	"db.fault.disk_eio_sync", "db.fault.disk_bitflip", "db.fault.disk_full",
+	"db.disk.sync.eio", "db.disk.read.bitflip", "db.disk.capacity_refusals",
+	"db.node_stopped.eio", "db.node_stopped.enospc", "db.fault.disk_full_restart",
+	"db.crashes", "db.restarts",
+	// What the system did about them.
+	"db.leaders_elected", "db.snapshots_taken", "db.snapshots_installed",
+	"db.aborts_serialization", "db.client.ambiguous", "db.lsm_flushes", "db.lsm_compactions",
+	"db.ops.register.ok", "db.ops.bank.ok", "db.ops.list_append.ok",
+	"db.ops.register.unknown", "db.converged",
+}
+
+// missingDBProbes lists the probes a campaign never fired.
+func missingDBProbes(res CampaignResult) []string {
+	got := map[string]uint64{}
+	for _, c := range res.Counters {
+		got[c.Name] = c.Count
+	}
+	var missing []string
+	for _, name := range dbProbes {
+		if got[name] == 0 {
+			missing = append(missing, fmt.Sprintf("coverage probe %s never fired in %d seeds", name, res.Seeds))
+		}
+	}
+	// More leaders than seeds: leadership changed, not just the first
+	// election of each seed.
+	if n := got["db.leaders_elected"]; n <= uint64(res.Seeds) {
+		missing = append(missing, fmt.Sprintf("coverage probe db.leaders_elected: only %d leaders in %d seeds, leadership never changed", n, res.Seeds))
+	}
+	return missing
+}
+
+// TestSimProbesCanFail proves the probe check can fail: a campaign without
+// faults has no crashes, snapshot installs from faults or ambiguous
+// commits.
+func TestSimProbesCanFail(t *testing.T) {
+	res := RunSeeds(CampaignConfig{Seeds: SeedRange(1, 2), Wall: clock.Real{}},
+		func(seed uint64) SeedResult { return RunDB(seed, DBOptions{NoFaults: true}) })
+	if res.Failed != 0 {
+		t.Fatalf("fault-free seeds failed: %+v", res.Results)
+	}
+	missing := strings.Join(missingDBProbes(res), "\n")
+	for _, want := range []string{"nemesis.crash", "db.fault.power_loss", "db.client.ambiguous", "leadership never changed"} {
+		if !strings.Contains(missing, want) {
+			t.Errorf("fault-free campaign: %q not reported missing in:\n%s", want, missing)
+		}
+	}
+}
