@@ -184,6 +184,8 @@ var typeAliases = map[string]T{
 	"timestamp with time zone": TimestampTZ, "interval": Interval, "uuid": UUID,
 	"name": Name, "oid": Oid, "serial": Int4, "serial4": Int4, "bigserial": Int8,
 	"serial8": Int8, "smallserial": Int2, "serial2": Int2, "void": Void,
+	// regclass is only used as nextval('seq'::regclass); a name is text here.
+	"regclass": Text,
 }
 
 // Lookup resolves a type name (lower case, without modifiers).

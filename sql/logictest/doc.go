@@ -1,0 +1,19 @@
+// Package logictest runs sqllogictest-format scripts (testdata/logic/*.test
+// at the repository root) against an in-process Session on memkv.
+//
+// Records, separated by blank lines:
+//
+//	statement ok
+//	<sql>
+//
+//	statement error <SQLSTATE or regexp on the message>
+//	<sql>
+//
+//	query <one letter per column: T text, I integer, R float/numeric, B bool> [rowsort|valuesort]
+//	<sql>
+//	----
+//	<one line per row, values separated by single spaces; NULL, (empty)>
+//
+// The expected results are what PostgreSQL 15 answers (pg_compare.sh runs
+// the same files against a local PostgreSQL to check them).
+package logictest
