@@ -23,7 +23,7 @@ test: lint
 
 # A long campaign: make sim SEEDS=10000
 sim:
-	$(GO) test -tags invariants -count=1 -timeout 0 ./sim -run 'TestSim|TestRaft|TestToy' -seeds=$(SEEDS)
+	$(GO) test -tags invariants -count=1 -timeout 0 ./sim -run '^(TestSim|TestRaft|TestToy)$$' -seeds=$(SEEDS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

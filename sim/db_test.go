@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lineradb/lineradb/diskio"
+	"github.com/lineradb/lineradb/node"
 
 	"github.com/lineradb/lineradb/clock"
 )
@@ -176,4 +180,62 @@ func TestSimProbesCanFail(t *testing.T) {
 			t.Errorf("fault-free campaign: %q not reported missing in:\n%s", want, missing)
 		}
 	}
+}
+
+// dbCanarySeedsMax caps how many seeds a canary may take to be caught.
+const dbCanarySeedsMax = 300
+
+// dbContention: many clients, two accounts, one list key, no think time.
+func dbContention(c *dbConfig) {
+	c.noFaults = true
+	c.work.enabled = [dbWorkKindCount]bool{dbWorkBank: true, dbWorkList: true}
+	c.work.clients = 10
+	c.work.accounts = 2
+	c.work.listWindow = 1
+	c.thinkMean = time.Millisecond
+}
+
+// dbPartitions: only partitions of every kind, reads everywhere.
+func dbPartitions(c *dbConfig) {
+	c.nemesis.Enabled = [faultKindCount]bool{FaultPartition: true, FaultIsolate: true, FaultPartitionAsym: true}
+	c.faults = dbFaultConfig{isolateLeader: true, intervalMean: 200 * time.Millisecond, episodeMax: 2 * time.Second}
+	c.work.enabled = [dbWorkKindCount]bool{dbWorkRegister: true, dbWorkList: true}
+}
+
+// dbPowerLosses: frequent whole-cluster power losses that keep nothing
+// unsynced.
+func dbPowerLosses(c *dbConfig) {
+	c.nemesis.Enabled = [faultKindCount]bool{}
+	c.faults = dbFaultConfig{powerLoss: true, crashLeader: true, intervalMean: 300 * time.Millisecond, episodeMax: 100 * time.Millisecond}
+	c.disk.CrashMode = diskio.CrashLoseUnsynced
+}
+
+// catchCanary runs seeds with a broken node until the campaign's checks
+// fail one, then proves the same seed passes without the knob.
+func catchCanary(t *testing.T, knobs node.TestingKnobs, tune func(*dbConfig)) {
+	t.Helper()
+	for seed := uint64(1); seed <= dbCanarySeedsMax; seed++ {
+		r := RunDB(seed, DBOptions{Knobs: knobs, tune: tune})
+		if r.Failed == nil {
+			continue
+		}
+		t.Logf("caught at seed %d: %v", seed, r.Failed)
+		if ctl := RunDB(seed, DBOptions{tune: tune}); ctl.Failed != nil {
+			t.Fatalf("seed %d fails without the canary too: %v", seed, ctl.Failed)
+		}
+		return
+	}
+	t.Fatalf("canary %+v not caught in %d seeds", knobs, dbCanarySeedsMax)
+}
+
+func TestSimCanarySkipReadSetCheck(t *testing.T) {
+	catchCanary(t, node.TestingKnobs{SkipReadSetCheck: true}, dbContention)
+}
+
+func TestSimCanaryReadsWithoutReadIndex(t *testing.T) {
+	catchCanary(t, node.TestingKnobs{ReadsWithoutReadIndex: true}, dbPartitions)
+}
+
+func TestSimCanaryAckBeforeFsync(t *testing.T) {
+	catchCanary(t, node.TestingKnobs{AckBeforeFsync: true}, dbPowerLosses)
 }

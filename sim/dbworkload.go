@@ -208,11 +208,19 @@ const (
 	dbBodyFail                 // abort: definitely no effect
 )
 
+// dbRetryBackoff is the least a client waits after a failed operation: a
+// Begin refused at once (no leader yet) must not spin the history full.
+const dbRetryBackoff = 20 * time.Millisecond
+
 func (cl *dbClient) scheduleNext() {
+	cl.scheduleAfter(0)
+}
+
+func (cl *dbClient) scheduleAfter(least time.Duration) {
 	if cl.w.c.workloadOver {
 		return
 	}
-	d := time.Duration(float64(cl.w.c.cfg.thinkMean) * cl.rng.ExpFloat64())
+	d := least + time.Duration(float64(cl.w.c.cfg.thinkMean)*cl.rng.ExpFloat64())
 	cl.w.c.k.Schedule(d, "db.client", cl.issue)
 }
 
@@ -408,7 +416,11 @@ func (cl *dbClient) finish(o *dbOp, status checker.Status) {
 	c.count(fmt.Sprintf("db.ops.%s.%s", o.kind, status))
 	c.k.TraceU64(uint64(o.id)<<8 | uint64(status))
 	cl.cur = nil
-	cl.scheduleNext()
+	if status == checker.StatusOK {
+		cl.scheduleNext()
+		return
+	}
+	cl.scheduleAfter(dbRetryBackoff)
 }
 
 // body runs the transaction's reads and buffers its writes.

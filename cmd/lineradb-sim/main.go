@@ -1,16 +1,21 @@
 // Command lineradb-sim runs a simulation campaign from the command line and
 // exits non-zero if any seed fails.
 //
-//	lineradb-sim -seeds 100          seeds seedbase..seedbase+99
-//	lineradb-sim -seed 7 -v          replay one seed
+//	lineradb-sim -seeds 10000                 the whole-database campaign
+//	lineradb-sim -seed 7 -v                   replay one seed
+//	lineradb-sim -campaign raft -seeds 1000   the Raft-only campaign
+//	lineradb-sim -campaign toy -seeds 100     the simulator's toy protocol
 //
-// Until the Raft and database campaigns exist it runs the toy campaign.
+// The db campaign is `go test ./sim -run TestSim`; a failing seed prints
+// the command that replays it and, if porcupine rejected its register
+// history, the path of the HTML visualization.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/lineradb/lineradb/clock"
 	"github.com/lineradb/lineradb/sim"
@@ -22,6 +27,7 @@ func main() {
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("lineradb-sim", flag.ContinueOnError)
+	campaign := fs.String("campaign", "db", "which campaign: db (the whole database), raft, or toy")
 	seeds := fs.Int("seeds", 20, "number of seeds to run, from -seedbase")
 	seed := fs.Uint64("seed", 0, "run exactly this seed (implies -v)")
 	seedBase := fs.Uint64("seedbase", 1, "first seed of the campaign")
@@ -30,32 +36,86 @@ func run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *broken {
+		*campaign = "toy"
+	}
+	runSeed, replay, ok := campaignFuncs(*campaign, *broken)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "lineradb-sim: unknown campaign %q (want db, raft or toy)\n", *campaign)
+		return 2
+	}
 	list := sim.SeedRange(*seedBase, max(*seeds, 0))
 	if seedGiven(fs) {
 		list, *verbose = []uint64{*seed}, true
 	}
 	if *verbose {
-		fmt.Printf("lineradb-sim: toy campaign (gossip counter under swarm faults), %d seed(s)\n", len(list))
+		fmt.Printf("lineradb-sim: %s campaign, %d seed(s)\n", *campaign, len(list))
 	}
 	res := sim.RunSeeds(sim.CampaignConfig{
-		Seeds:   list,
-		Wall:    clock.Real{},
-		Out:     os.Stdout,
-		Verbose: *verbose,
-		Replay: func(s uint64) string {
-			if *broken {
-				return fmt.Sprintf("go run ./cmd/lineradb-sim -broken-toy -seed %d", s)
-			}
-			return fmt.Sprintf("go run ./cmd/lineradb-sim -seed %d   (or: go test ./sim -run '^TestToy$' -seed=%d -v)", s, s)
-		},
-	}, func(s uint64) sim.SeedResult { return sim.RunToy(s, sim.ToyOptions{OverReport: *broken}) })
+		Seeds: list, Wall: clock.Real{}, Out: os.Stdout, Verbose: *verbose, Replay: replay,
+	}, runSeed)
 	if *verbose {
-		fmt.Println("faults fired:", sim.CountersLine(res.Counters))
+		fmt.Println("counters:", sim.CountersLine(res.Counters))
 	}
 	if res.Failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// campaignFuncs returns a campaign's per-seed runner and replay command.
+func campaignFuncs(name string, broken bool) (func(uint64) sim.SeedResult, func(uint64) string, bool) {
+	switch name {
+	case "db":
+		return runDB, func(s uint64) string {
+			return fmt.Sprintf("go test ./sim -run TestSim -seed=%d   (or: go run ./cmd/lineradb-sim -seed %d)", s, s)
+		}, true
+	case "raft":
+		return func(s uint64) sim.SeedResult { return sim.RunRaft(s, sim.RaftOptions{}) }, func(s uint64) string {
+			return fmt.Sprintf("go test ./sim -run '^TestRaft$' -seed=%d -v   (or: go run ./cmd/lineradb-sim -campaign raft -seed %d)", s, s)
+		}, true
+	case "toy":
+		return func(s uint64) sim.SeedResult { return sim.RunToy(s, sim.ToyOptions{OverReport: broken}) }, func(s uint64) string {
+			if broken {
+				return fmt.Sprintf("go run ./cmd/lineradb-sim -broken-toy -seed %d", s)
+			}
+			return fmt.Sprintf("go run ./cmd/lineradb-sim -campaign toy -seed %d   (or: go test ./sim -run '^TestToy$' -seed=%d -v)", s, s)
+		}, true
+	}
+	return nil, nil, false
+}
+
+// runDB runs one seed of the database campaign and, on a porcupine
+// failure, writes the HTML visualization and names it in the failure.
+func runDB(seed uint64) sim.SeedResult {
+	r := sim.RunDBReport(seed, sim.DBOptions{})
+	if r.Result.Failed == nil || r.Lin == nil || r.Lin.OK {
+		return r.Result
+	}
+	path, err := writeHTML(seed, r)
+	if err != nil {
+		r.Result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.Result.Failed, err)
+	} else {
+		r.Result.Failed = fmt.Errorf("%w; porcupine HTML: %s", r.Result.Failed, path)
+	}
+	return r.Result
+}
+
+func writeHTML(seed uint64, r sim.DBRun) (string, error) {
+	dir, err := os.MkdirTemp("", "lineradb-sim-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Lin.WriteHTML(f); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }
 
 func seedGiven(fs *flag.FlagSet) bool {

@@ -3,8 +3,10 @@ package main
 import "testing"
 
 func TestRunPasses(t *testing.T) {
-	if rc := run([]string{"-seeds", "3"}); rc != 0 {
-		t.Fatalf("healthy campaign exited %d", rc)
+	for _, campaign := range []string{"db", "raft", "toy"} {
+		if rc := run([]string{"-campaign", campaign, "-seeds", "2"}); rc != 0 {
+			t.Fatalf("healthy %s campaign exited %d", campaign, rc)
+		}
 	}
 }
 
@@ -19,5 +21,8 @@ func TestRunFailsOnBrokenToy(t *testing.T) {
 func TestRunRejectsBadFlags(t *testing.T) {
 	if rc := run([]string{"-nope"}); rc != 2 {
 		t.Fatalf("bad flag exited %d, want 2", rc)
+	}
+	if rc := run([]string{"-campaign", "nope"}); rc != 2 {
+		t.Fatalf("unknown campaign exited %d, want 2", rc)
 	}
 }
