@@ -9,11 +9,10 @@ build:
 	$(GO) build $(PKGS)
 	$(GO) build -o bin/ ./cmd/...
 
-# Until lineradb-server exists, `make run` runs a short simulated cluster and
-# says so.
+# A single-node cluster that bootstraps itself, data under ./data:
+# psql -h localhost -p 5432 -U admin; curl localhost:8080/status.
 run:
-	@echo "lineradb-server is not built yet: running a short deterministic simulation instead."
-	$(GO) run ./cmd/lineradb-sim -seeds 5 -v
+	$(GO) run ./cmd/lineradb-server --data-dir=./data
 
 # vet + gofmt + every package's tests (the determinism lint, property tests,
 # TestDeterminism and a short simulation campaign among them), with the
