@@ -70,4 +70,13 @@
 //
 // The toy protocol (toy.go) exercises all of this until Raft lands; see its
 // comment for its safety and liveness properties.
+//
+// The Raft campaign (raft*.go; `go test ./sim -run TestRaft -seeds=N`)
+// runs raft.Raft over raftlog on MemFS with a replicated kv register:
+// raftcluster.go (phases, swarm), raftnode.go (the Ready contract, crash,
+// restart, snapshots), raftcheck.go (election safety, log matching, leader
+// completeness, state machine safety, commit monotonicity after every
+// event), raftnemesis.go (leader isolation and crashes, transfers,
+// membership changes, disk faults), raftclient.go (clients whose history
+// porcupine checks). Seeds that ever failed live in testdata/seeds.
 package sim

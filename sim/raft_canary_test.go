@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +115,17 @@ func TestRaftCanaryReadsWithoutReadIndex(t *testing.T) {
 		t.Fatalf("seed %d failed, but not on porcupine: %v", seed, err)
 	}
 	t.Logf("caught at seed %d: %v", seed, err)
+	// The failure report names porcupine's visualization, and it exists.
+	r := runRaftReported(seed, RaftOptions{ReadsWithoutReadIndex: true})
+	msg := r.result.Failed.Error()
+	i := strings.Index(msg, "porcupine HTML: ")
+	if i < 0 {
+		t.Fatalf("failure does not name the HTML visualization: %v", msg)
+	}
+	path := msg[i+len("porcupine HTML: "):]
+	info, statErr := os.Stat(path)
+	if statErr != nil || info.Size() == 0 {
+		t.Fatalf("visualization %s: %v", path, statErr)
+	}
+	os.RemoveAll(filepath.Dir(path))
 }
