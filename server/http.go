@@ -88,6 +88,9 @@ type backupRequest struct {
 	TargetDir string `json:"target_dir"`
 }
 
+// postOnly are the mutating endpoints, for 405 answers to other methods.
+var postOnly = map[string]bool{"/admin/add-peer": true, "/admin/remove-peer": true, "/admin/step-down": true, "/admin/snapshot": true, "/admin/backup": true}
+
 // apiHandler serves the HTTP API.
 type apiHandler struct {
 	ops     Ops
@@ -120,6 +123,14 @@ func NewHandler(ops Ops, token, version string, started time.Time, metrics http.
 	mux.HandleFunc("GET /admin/slow-queries", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.ops.SlowQueries()) })
 	mux.HandleFunc("GET /admin/active-queries", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.ops.ActiveQueries()) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/admin/") && r.Method != http.MethodPost && r.Method != http.MethodGet {
+			writeError(w, apiErrorf(http.StatusMethodNotAllowed, "%s not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+		if postOnly[r.URL.Path] {
+			writeError(w, apiErrorf(http.StatusMethodNotAllowed, "%s needs POST", r.URL.Path))
+			return
+		}
 		writeError(w, apiErrorf(http.StatusNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
 	})
 	return mux
