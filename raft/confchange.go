@@ -248,8 +248,10 @@ func (r *Raft) applyConfEntry(e Entry) {
 // leaderOnConfChange updates progress tracking after a membership change.
 func (r *Raft) leaderOnConfChange(cc ConfChange) {
 	if cc.Type == ConfRemoveNode && cc.NodeID == r.id {
-		// Removed leader: step down; the rest elect a leader among
-		// themselves (we already broadcast the commit).
+		// Removed leader: send the commit of our removal (queued by
+		// setCommit) while we still track followers, then step down; the
+		// rest elect a leader among themselves.
+		r.flushAppends()
 		r.becomeFollower(r.term, None)
 		return
 	}
@@ -264,7 +266,7 @@ func (r *Raft) leaderOnConfChange(cc ConfChange) {
 			pr.IsLearner = r.conf.isLearner(cc.NodeID)
 		} else {
 			r.addProgress(cc.NodeID)
-			r.sendAppend(cc.NodeID, true)
+			r.queueAppend(cc.NodeID, true)
 		}
 	}
 }

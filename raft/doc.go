@@ -72,6 +72,13 @@
 //     acknowledge beyond what the current round sent, and the leader skips
 //     ahead. Lost chunks are resent from the acknowledged offset after
 //     snapshotStalledHeartbeatsMax heartbeat responses without progress.
+//   - Proposals are batched per Ready: Propose, acknowledgements and
+//     commit advances only mark followers; HasReady/Ready build the
+//     MsgApps, so every entry and commit since the last Ready shares one
+//     MsgApp per follower (split only by MaxEntriesPerMsg/MaxMsgBytes).
+//     An owner that feeds several inputs before asking for a Ready gets
+//     fewer, larger messages; one that asks after each input loses
+//     nothing.
 //   - Flow control: per follower at most MaxInflightMsgs appends and
 //     MaxInflightBytes entry bytes in flight (replicate state), one probe
 //     per heartbeat (probe state), MaxSnapshotChunksInflight chunks

@@ -263,7 +263,7 @@ func (r *Raft) TransferLeadership(to uint64) error {
 		r.sendTimeoutNow(to)
 		return nil
 	}
-	r.sendAppend(to, true)
+	r.queueAppend(to, true)
 	return nil
 }
 

@@ -117,6 +117,9 @@ type Progress struct {
 	sentTickAcked uint64
 	ins           inflights
 	snap          *snapSend
+	// appendQueued asks flushAppends for MsgApps to this member;
+	// appendForced asks for one even if no entry is new (see queueAppend).
+	appendQueued, appendForced bool
 }
 
 func (pr *Progress) becomeProbe() {

@@ -85,7 +85,9 @@ type Raft struct {
 	pendingConfIndex uint64
 
 	progress map[uint64]*Progress
-	votes    map[uint64]bool
+	// appendsQueued says some Progress has appendQueued set (leader only).
+	appendsQueued bool
+	votes         map[uint64]bool
 
 	// electionElapsed counts ticks since the last reset (leader contact for
 	// followers, campaign start for candidates, check-quorum for leaders).
@@ -213,7 +215,7 @@ func (r *Raft) resetTerm(term uint64) {
 	r.votes = nil
 	r.leadTransferee, r.transferElapsed = None, 0
 	r.leaseRevoked = false
-	r.progress = nil
+	r.progress, r.appendsQueued = nil, false
 	r.reads.reset()
 }
 

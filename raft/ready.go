@@ -44,11 +44,15 @@ type Ready struct {
 
 func (r *Raft) softState() SoftState { return SoftState{Lead: r.lead, Role: r.role} }
 
-// HasReady reports whether Ready would return any work.
+// HasReady reports whether Ready would return any work. It builds the
+// MsgApps queued since the last Ready (see replication.go), so the batch
+// it reports is the one Ready returns.
 func (r *Raft) HasReady() bool {
-	switch {
-	case r.outstanding:
+	if r.outstanding {
 		return false
+	}
+	r.flushAppends()
+	switch {
 	case r.softState() != r.prevSoft, r.hardState() != r.prevHard:
 		return true
 	case len(r.msgs) > 0, len(r.readStates) > 0, len(r.chunks) > 0:
@@ -64,6 +68,7 @@ func (r *Raft) HasReady() bool {
 // Ready collects pending work. Until Advance(rd) the core refuses input.
 func (r *Raft) Ready() Ready {
 	assert(!r.outstanding, "Ready called twice without Advance")
+	r.flushAppends()
 	rd := Ready{
 		Entries:        r.log.between(r.log.stable+1, r.log.lastIndex()),
 		SnapshotChunks: r.chunks,

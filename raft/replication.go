@@ -5,6 +5,14 @@ import "slices"
 // Log replication (Raft §5.3): the leader appends, sends MsgApp with flow
 // control, follows acknowledgements, and commits by counting only entries
 // of its own term (§5.4.2, Figure 8).
+//
+// Batching: proposals, acknowledgements and commit advances do not send
+// MsgApps themselves; they mark the follower (queueAppend) and the MsgApps
+// are built once, when the owner asks for the Ready (flushAppends). Nothing
+// is lost by waiting, since messages only ever leave through the Ready,
+// and every proposal, ack and commit since the last Ready shares one
+// MsgApp per follower (more only when MaxEntriesPerMsg or MaxMsgBytes
+// split it) instead of one each.
 
 // appendProposals is the leader's entry point for new entries.
 func (r *Raft) appendProposals(ents []Entry) error {
@@ -39,11 +47,44 @@ func (r *Raft) appendEntries(ents []Entry) {
 	r.maybeCommit()
 }
 
-// bcastAppend sends new entries, or at least the commit index, to every
-// follower whose flow control allows a message.
+// bcastAppend queues new entries, or at least the commit index, for every
+// follower; flushAppends sends them as flow control allows.
 func (r *Raft) bcastAppend() {
 	for _, id := range r.conf.members() {
 		if id != r.id {
+			r.queueAppend(id, true)
+		}
+	}
+}
+
+// queueAppend marks id for MsgApps at the next flushAppends. force asks for
+// a message even without new entries (a commit refresh or a probe).
+func (r *Raft) queueAppend(id uint64, force bool) {
+	pr := r.progress[id]
+	if pr == nil || id == r.id {
+		return
+	}
+	pr.appendQueued = true
+	pr.appendForced = pr.appendForced || force
+	r.appendsQueued = true
+}
+
+// flushAppends sends the MsgApps queued since the last flush, in member
+// order: per follower as many as its window allows (all queued entries
+// in one message when they fit), or one empty MsgApp if forced.
+func (r *Raft) flushAppends() {
+	if !r.appendsQueued {
+		return
+	}
+	r.appendsQueued = false
+	for _, id := range r.conf.members() {
+		pr := r.progress[id]
+		if pr == nil || !pr.appendQueued {
+			continue
+		}
+		force := pr.appendForced
+		pr.appendQueued, pr.appendForced = false, false
+		if !r.sendAppendsWhileOpen(id) && force {
 			r.sendAppend(id, true)
 		}
 	}
@@ -167,11 +208,10 @@ func (r *Raft) handleAppendResponse(m Message) {
 	case pr.State == StateReplicate:
 		pr.ins.freeLE(m.Index)
 	}
-	committed := r.maybeCommit() // broadcasts the new commit index itself
-	if !r.sendAppendsWhileOpen(m.From) && wasPaused && !committed {
-		// A paused follower missed commit updates: refresh it.
-		r.sendAppend(m.From, true)
-	}
+	r.maybeCommit() // queues the new commit index for every follower itself
+	// Send what the window now allows; a follower that was paused missed
+	// commit updates, so it gets a refresh even if nothing is new.
+	r.queueAppend(m.From, wasPaused)
 	if r.role == RoleLeader && m.From == r.leadTransferee && pr.Match == r.log.lastIndex() {
 		r.sendTimeoutNow(m.From)
 	}
@@ -196,7 +236,7 @@ func (r *Raft) handleAppendReject(m Message, pr *Progress) {
 	if pr.State == StateReplicate {
 		pr.becomeProbe()
 	}
-	r.sendAppend(m.From, true)
+	r.queueAppend(m.From, true)
 }
 
 func (r *Raft) handleHeartbeatResponse(m Message) {
@@ -222,7 +262,7 @@ func (r *Raft) handleHeartbeatResponse(m Message) {
 		r.resendSnapshot(m.From, pr)
 	}
 	if pr.Match < r.log.lastIndex() {
-		r.sendAppend(m.From, true)
+		r.queueAppend(m.From, true)
 	}
 	r.releaseReads()
 }
@@ -283,7 +323,7 @@ func (r *Raft) setCommit(i uint64) {
 	wasLeader := r.role == RoleLeader
 	if wasLeader {
 		// Tell followers first: if the commit removes us, they must still
-		// learn it.
+		// learn it (leaderOnConfChange flushes before stepping down).
 		r.bcastAppend()
 	}
 	r.applyConfChangesTo(i)
