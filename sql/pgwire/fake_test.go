@@ -27,6 +27,8 @@ import (
 //	setapp NAME        reports ParameterStatus application_name
 //	echo $1 $2 ...     (prepared) returns its parameters as one row
 type fakeBackend struct {
+	// fuzz disables the commands that panic or sleep.
+	fuzz     bool
 	mu       sync.Mutex
 	sessions int
 	closed   int
@@ -113,7 +115,8 @@ func (s *fakeSession) run(stmt string, params []types.Datum, w ResultWriter, des
 	}
 	switch f[0] {
 	case "rows":
-		n, _ := strconv.Atoi(f[1])
+		n, _ := strconv.Atoi(f[len(f)-1])
+		n = min(n, 10_000)
 		if describe && w.Columns(intCols) != nil {
 			return false
 		}
@@ -130,7 +133,7 @@ func (s *fakeSession) run(stmt string, params []types.Datum, w ResultWriter, des
 		}
 		return w.Row(row) == nil && w.Complete("SELECT 1") == nil
 	case "error":
-		e := sqlerr.New(f[1], "fake error %s", f[1]).WithDetail("some detail").WithHint("some hint")
+		e := sqlerr.New(f[len(f)-1], "fake error %s", f[1]).WithDetail("some detail").WithHint("some hint")
 		e.Position = 3
 		return fail(e)
 	case "notice":
@@ -147,8 +150,14 @@ func (s *fakeSession) run(stmt string, params []types.Datum, w ResultWriter, des
 		s.status = 'I'
 		return w.Complete(tag) == nil
 	case "panic":
+		if s.b.fuzz {
+			break
+		}
 		panic("fake session panic")
 	case "wait":
+		if s.b.fuzz {
+			break
+		}
 		for range 2000 {
 			if e := s.info.Interrupt.Err(); e != nil {
 				return fail(e)
@@ -161,7 +170,7 @@ func (s *fakeSession) run(stmt string, params []types.Datum, w ResultWriter, des
 	case "copyout":
 		return s.copyOut(f, w)
 	case "setapp":
-		_ = w.ParameterStatus("application_name", f[1])
+		_ = w.ParameterStatus("application_name", f[len(f)-1])
 		return w.Complete("SET") == nil
 	case "echo":
 		cols := make([]Column, len(params))
