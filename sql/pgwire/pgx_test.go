@@ -1,0 +1,249 @@
+package pgwire
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/lineradb/lineradb/node/kv"
+	"github.com/lineradb/lineradb/node/kv/memkv"
+)
+
+// lockedStore makes memkv (single-goroutine) safe for concurrent
+// connections: one mutex around every store and transaction call.
+type lockedStore struct {
+	mu sync.Mutex
+	s  *memkv.Store
+}
+
+func (l *lockedStore) Begin(opts kv.TxnOptions) (kv.Txn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	txn, err := l.s.Begin(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &lockedTxn{l: l, t: txn}, nil
+}
+
+func (l *lockedStore) Commit(txn kv.Txn) (kv.CommitResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Commit(txn.(*lockedTxn).t)
+}
+
+func (l *lockedStore) Abort(txn kv.Txn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.s.Abort(txn.(*lockedTxn).t)
+}
+
+type lockedTxn struct {
+	l *lockedStore
+	t kv.Txn
+}
+
+func (x *lockedTxn) ReadVersion() uint64 { return x.t.ReadVersion() }
+
+func (x *lockedTxn) Get(key []byte) ([]byte, bool, error) {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	return x.t.Get(key)
+}
+
+func (x *lockedTxn) Scan(start, end []byte, limit int, reverse bool) ([]kv.KeyValue, error) {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	return x.t.Scan(start, end, limit, reverse)
+}
+
+func (x *lockedTxn) Put(key, value []byte) error {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	return x.t.Put(key, value)
+}
+
+func (x *lockedTxn) Delete(key []byte) error {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	return x.t.Delete(key)
+}
+
+func (x *lockedTxn) DeleteRange(start, end []byte) error {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	return x.t.DeleteRange(start, end)
+}
+
+// startSQLServer serves package sql over memkv.
+func startSQLServer(t *testing.T, cfg ServerConfig) *testServer {
+	cfg.Backend = &SQLBackend{Store: &lockedStore{s: memkv.New()}}
+	return startServer(t, cfg)
+}
+
+// pgxConnect opens a pgx connection; mode selects the query protocol.
+func pgxConnect(t *testing.T, addr, user, password string, mode pgx.QueryExecMode) *pgx.Conn {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=lineradb sslmode=disable", host, port, user, password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = mode
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func mustExec(t *testing.T, conn *pgx.Conn, q string, args ...any) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func TestPgxSimpleProtocol(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	conn := pgxConnect(t, ts.addr, "alice", "", pgx.QueryExecModeSimpleProtocol)
+	ctx := context.Background()
+	mustExec(t, conn, "CREATE TABLE acct (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12,2), opened date, ok boolean)")
+	mustExec(t, conn, "INSERT INTO acct VALUES (1, 'ann', 100.50, '2024-01-02', true), (2, 'bob', 0, NULL, false)")
+	var owner string
+	var opened *string
+	if err := conn.QueryRow(ctx, "SELECT owner, opened::text FROM acct WHERE id = 1").Scan(&owner, &opened); err != nil {
+		t.Fatal(err)
+	}
+	if owner != "ann" || opened == nil || *opened != "2024-01-02" {
+		t.Fatalf("got %q %v", owner, opened)
+	}
+	// A failed statement in a block: 25P02 until ROLLBACK.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Exec(ctx, "INSERT INTO acct VALUES (1, 'dup', 0, NULL, true)")
+	if pgCode(err) != "23505" {
+		t.Fatalf("duplicate insert: %v, want 23505", err)
+	}
+	_, err = tx.Exec(ctx, "SELECT 1")
+	if pgCode(err) != "25P02" {
+		t.Fatalf("statement in failed block: %v, want 25P02", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM acct").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+// TestPgxSerializationFailureAndRetry: a write skew surfaces as 40001 to
+// pgx, and a retry loop then succeeds.
+func TestPgxSerializationFailureAndRetry(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	a := pgxConnect(t, ts.addr, "alice", "", pgx.QueryExecModeSimpleProtocol)
+	b := pgxConnect(t, ts.addr, "bob", "", pgx.QueryExecModeSimpleProtocol)
+	ctx := context.Background()
+	mustExec(t, a, "CREATE TABLE kv (k int PRIMARY KEY, v int)")
+	mustExec(t, a, "INSERT INTO kv VALUES (1, 0)")
+	transfer := func(first bool) error {
+		tx, err := a.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		var v int
+		if err := tx.QueryRow(ctx, "SELECT v FROM kv WHERE k = 1").Scan(&v); err != nil {
+			return err
+		}
+		if first { // a concurrent writer commits in between
+			mustExec(t, b, "UPDATE kv SET v = v + 100 WHERE k = 1")
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf("UPDATE kv SET v = %d WHERE k = 1", v+1)); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	err := transfer(true)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "40001" {
+		t.Fatalf("conflicting commit: %v, want *pgconn.PgError 40001", err)
+	}
+	attempts := 0
+	for {
+		attempts++
+		err := transfer(false)
+		if err == nil {
+			break
+		}
+		if pgCode(err) != "40001" || attempts > 5 {
+			t.Fatalf("retry %d: %v", attempts, err)
+		}
+	}
+	var v int
+	if err := a.QueryRow(ctx, "SELECT v FROM kv WHERE k = 1").Scan(&v); err != nil || v != 101 {
+		t.Fatalf("v = %d (%v), want 101", v, err)
+	}
+}
+
+func TestPgxAuthAgainstSQL(t *testing.T) {
+	scram, err := HashPassword("pw1", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := userMap{"sam": scram, "mia": MD5Password("mia", "pw2")}
+	for _, method := range []AuthMethod{AuthSCRAM, AuthMD5} {
+		ts := startSQLServer(t, ServerConfig{Auth: AuthConfig{Method: method, Users: users}})
+		user, pw := "sam", "pw1"
+		if method == AuthMD5 {
+			user, pw = "mia", "pw2"
+		}
+		conn := pgxConnect(t, ts.addr, user, pw, pgx.QueryExecModeSimpleProtocol)
+		var got string
+		if err := conn.QueryRow(context.Background(), "SELECT 'hi'").Scan(&got); err != nil || got != "hi" {
+			t.Fatalf("method %d: %q %v", method, got, err)
+		}
+	}
+}
+
+func TestPgxStartupSettingsAndSet(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	host, port, _ := strings.Cut(ts.addr, ":")
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%s user=u sslmode=disable application_name=myapp", host, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.RuntimeParams["statement_timeout"] = "5s"
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var app, timeout string
+	if err := conn.QueryRow(context.Background(), "SHOW application_name").Scan(&app); err != nil || app != "myapp" {
+		t.Fatalf("application_name %q %v", app, err)
+	}
+	if err := conn.QueryRow(context.Background(), "SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "5s" {
+		t.Fatalf("statement_timeout %q %v", timeout, err)
+	}
+	mustExec(t, conn, "SET application_name = 'renamed'")
+	if got := conn.PgConn().ParameterStatus("application_name"); got != "renamed" {
+		t.Fatalf("ParameterStatus application_name = %q", got)
+	}
+	mustExec(t, conn, "SET TimeZone = 'Europe/Paris'")
+	if got := conn.PgConn().ParameterStatus("TimeZone"); got != "Europe/Paris" {
+		t.Fatalf("ParameterStatus TimeZone = %q", got)
+	}
+}

@@ -1,0 +1,293 @@
+package pgwire
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lineradb/lineradb/clock"
+	"github.com/lineradb/lineradb/node/kv"
+	"github.com/lineradb/lineradb/sql"
+	"github.com/lineradb/lineradb/sql/sqlerr"
+	"github.com/lineradb/lineradb/sql/types"
+)
+
+// SQLBackend serves package sql's sessions over a kv.Store: the adapter
+// between pgwire's Session interface and sql.Session.
+type SQLBackend struct {
+	// Store must be safe for concurrent use: connections share it.
+	Store kv.Store
+	Clock clock.Clock
+}
+
+// startupSettingsSkipped are startup parameters that are not settings.
+var startupSettingsSkipped = map[string]bool{
+	"user": true, "database": true, "client_encoding": true, "replication": true, "options": true,
+}
+
+// NewSession creates a sql.Session and applies the client's startup
+// settings (application_name, TimeZone, statement_timeout, ...) with SET,
+// as PostgreSQL applies them; a bad one is FATAL.
+func (b *SQLBackend) NewSession(info StartupInfo) (Session, error) {
+	s := &sqlSession{
+		s:     sql.NewSession(sql.SessionConfig{Clock: b.Clock, Database: info.Database, User: info.User}),
+		store: &interruptStore{Store: b.Store, intr: info.Interrupt},
+		loc:   time.UTC,
+	}
+	for _, kv := range startupSettings(info.Params) {
+		q := "SET " + quoteIdent(kv[0]) + " = " + quoteLiteral(kv[1])
+		for _, r := range sql.Run(s.s, s.store, q) {
+			if r.Err != nil {
+				return nil, r.Err
+			}
+		}
+	}
+	s.refreshSettings(nil)
+	return s, nil
+}
+
+// startupSettings lists the startup parameters to SET, sorted, including
+// those in options ("-c name=value" or "--name=value").
+func startupSettings(params map[string]string) [][2]string {
+	var out [][2]string
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if !startupSettingsSkipped[k] && !strings.HasPrefix(k, "_pq_.") {
+			out = append(out, [2]string{k, params[k]})
+		}
+	}
+	fields := strings.Fields(params["options"])
+	for i := 0; i < len(fields); i++ {
+		opt := fields[i]
+		if opt == "-c" && i+1 < len(fields) {
+			i++
+			opt = fields[i]
+		} else if !strings.HasPrefix(opt, "--") {
+			continue
+		}
+		opt = strings.TrimPrefix(strings.TrimPrefix(opt, "-c"), "--")
+		if name, value, ok := strings.Cut(opt, "="); ok {
+			out = append(out, [2]string{strings.ReplaceAll(name, "-", "_"), value})
+		}
+	}
+	return out
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+// sqlSession adapts a sql.Session.
+type sqlSession struct {
+	s       *sql.Session
+	store   *interruptStore
+	loc     *time.Location
+	timeout time.Duration
+	app     string
+}
+
+func (s *sqlSession) TxnStatus() byte                 { return s.s.InTransaction() }
+func (s *sqlSession) StatementTimeout() time.Duration { return s.timeout }
+func (s *sqlSession) Location() *time.Location        { return s.loc }
+
+// Close rolls back an open transaction block.
+func (s *sqlSession) Close() {
+	if s.s.InTransaction() != 'I' {
+		sql.Run(s.s, s.store, "ROLLBACK")
+	}
+}
+
+// Query runs the statements and reports their results in order.
+func (s *sqlSession) Query(query string, w ResultWriter) {
+	results := sql.Run(s.s, s.store, query)
+	if len(results) == 0 {
+		_ = w.EmptyQuery()
+		return
+	}
+	for i := range results {
+		if !s.report(&results[i], w, true) {
+			return
+		}
+	}
+}
+
+// report sends one result; false means stop (error or connection gone).
+func (s *sqlSession) report(r *sql.Result, w ResultWriter, describe bool) bool {
+	for _, n := range r.Notices {
+		if w.Notice(&sqlerr.Error{Severity: n.Severity, Code: n.Code, Message: n.Message}) != nil {
+			return false
+		}
+	}
+	if r.Err != nil {
+		w.Error(r.Err)
+		return false
+	}
+	if len(r.Columns) > 0 {
+		if describe && w.Columns(columnsOf(r.Columns)) != nil {
+			return false
+		}
+		for _, row := range r.Rows {
+			if w.Row(row) != nil {
+				return false
+			}
+		}
+	}
+	if r.Tag == "SET" || r.Tag == "RESET" {
+		s.refreshSettings(w)
+	}
+	return w.Complete(r.Tag) == nil
+}
+
+func columnsOf(cs []sql.Column) []Column {
+	out := make([]Column, len(cs))
+	for i, c := range cs {
+		out[i] = Column{Name: c.Name, Type: c.T}
+	}
+	return out
+}
+
+// refreshSettings re-reads the settings pgwire needs after a SET, and
+// reports application_name and TimeZone changes as ParameterStatus.
+// (It uses SHOW until package sql exposes its settings directly.)
+func (s *sqlSession) refreshSettings(w ResultWriter) {
+	if tz := s.show("timezone"); tz != "" {
+		if loc, err := loadZone(tz); err == nil && loc.String() != s.loc.String() {
+			s.loc = loc
+			if w != nil {
+				_ = w.ParameterStatus("TimeZone", tz)
+			}
+		}
+	}
+	if app := s.show("application_name"); app != s.app {
+		s.app = app
+		if w != nil {
+			_ = w.ParameterStatus("application_name", app)
+		}
+	}
+	s.timeout = parseTimeout(s.show("statement_timeout"))
+}
+
+func (s *sqlSession) show(name string) string {
+	rs := sql.Run(s.s, s.store, "SHOW "+name)
+	if len(rs) != 1 || rs[0].Err != nil || len(rs[0].Rows) != 1 || len(rs[0].Rows[0]) != 1 {
+		return ""
+	}
+	v, _ := rs[0].Rows[0][0].(types.DString)
+	return string(v)
+}
+
+func loadZone(v string) (*time.Location, error) {
+	switch strings.ToUpper(v) {
+	case "UTC", "GMT", "Z", "ETC/UTC":
+		return time.UTC, nil
+	}
+	return time.LoadLocation(v)
+}
+
+// parseTimeout reads a statement_timeout value: a bare number is
+// milliseconds; units ms, s, min, h, d as PostgreSQL accepts them.
+func parseTimeout(v string) time.Duration {
+	v = strings.TrimSpace(strings.ToLower(v))
+	i := strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := v, "ms"
+	if i >= 0 {
+		num, unit = v[:i], strings.TrimSpace(v[i:])
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 {
+		return 0
+	}
+	mult := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "min": time.Minute,
+		"h": time.Hour, "d": 24 * time.Hour, "us": time.Microsecond}[unit]
+	return time.Duration(f * float64(mult))
+}
+
+// Prepare is not offered by package sql yet: the extended protocol needs
+// sql.Session.Prepare (see the package report).
+func (s *sqlSession) Prepare(query string, oids []types.OID) (Prepared, *sqlerr.Error) {
+	return nil, sqlerr.Unsupported("the extended query protocol (package sql has no Prepare yet)")
+}
+
+func (s *sqlSession) Execute(p Prepared, params []types.Datum, w ResultWriter) {
+	w.Error(sqlerr.Unsupported("the extended query protocol"))
+}
+
+// interruptStore makes every kv operation of a statement check the
+// connection's Interrupt, so a cancel or timeout stops a statement at its
+// next read or write.
+type interruptStore struct {
+	kv.Store
+	intr *Interrupt
+}
+
+func (s *interruptStore) Begin(opts kv.TxnOptions) (kv.Txn, error) {
+	if e := s.intr.Err(); e != nil {
+		return nil, e
+	}
+	txn, err := s.Store.Begin(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &interruptTxn{Txn: txn, intr: s.intr}, nil
+}
+
+func (s *interruptStore) Commit(txn kv.Txn) (kv.CommitResult, error) {
+	return s.Store.Commit(unwrapTxn(txn))
+}
+
+func (s *interruptStore) Abort(txn kv.Txn) { s.Store.Abort(unwrapTxn(txn)) }
+
+func unwrapTxn(txn kv.Txn) kv.Txn {
+	if t, ok := txn.(*interruptTxn); ok {
+		return t.Txn
+	}
+	return txn
+}
+
+type interruptTxn struct {
+	kv.Txn
+	intr *Interrupt
+}
+
+func (t *interruptTxn) check() error {
+	if e := t.intr.Err(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (t *interruptTxn) Get(key []byte) ([]byte, bool, error) {
+	if err := t.check(); err != nil {
+		return nil, false, err
+	}
+	return t.Txn.Get(key)
+}
+
+func (t *interruptTxn) Scan(start, end []byte, limit int, reverse bool) ([]kv.KeyValue, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	return t.Txn.Scan(start, end, limit, reverse)
+}
+
+func (t *interruptTxn) Put(key, value []byte) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	return t.Txn.Put(key, value)
+}
+
+func (t *interruptTxn) Delete(key []byte) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	return t.Txn.Delete(key)
+}
+
+func (t *interruptTxn) DeleteRange(start, end []byte) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	return t.Txn.DeleteRange(start, end)
+}
