@@ -96,3 +96,34 @@ func TestCommitBroadcastBatchedPerReady(t *testing.T) {
 	}
 	r.Advance(rd)
 }
+
+// Ready's Messages belong to the owner: the core reuses its outbox, but
+// never the slice it handed out, so messages kept past Advance (queued for
+// a slow link, say) do not change under the owner.
+func TestReadyMessagesSurviveAdvance(t *testing.T) {
+	nw := newNetwork(t, 3, nil)
+	elect(t, nw, 1)
+	r := nw.raft(1)
+	var kept [][]Message
+	var want [][]string
+	for i := range 4 {
+		if err := r.Propose([]byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		rd := r.Ready()
+		kept = append(kept, rd.Messages)
+		var s []string
+		for _, m := range rd.Messages {
+			s = append(s, m.String())
+		}
+		want = append(want, s)
+		r.Advance(rd)
+	}
+	for i, msgs := range kept {
+		for j, m := range msgs {
+			if got := m.String(); got != want[i][j] {
+				t.Fatalf("Ready %d message %d changed after Advance: %s, was %s", i, j, got, want[i][j])
+			}
+		}
+	}
+}

@@ -106,7 +106,9 @@ type Raft struct {
 	reads    readQueue
 	snapRecv *snapRecv
 
-	// Ready output accumulated since the last Advance.
+	// Ready output accumulated since the last Advance. msgs is a scratch
+	// outbox the core keeps: Ready hands out an exact-size copy, so the
+	// outbox never regrows by doubling and the owner's slice is its own.
 	msgs        []Message
 	readStates  []ReadState
 	chunks      []SnapshotChunk

@@ -1,5 +1,7 @@
 package raft
 
+import "slices"
+
 // SoftState is volatile state worth reporting when it changes.
 type SoftState struct {
 	Lead uint64
@@ -73,7 +75,7 @@ func (r *Raft) Ready() Ready {
 		Entries:        r.log.between(r.log.stable+1, r.log.lastIndex()),
 		SnapshotChunks: r.chunks,
 		Snapshot:       r.installed,
-		Messages:       r.msgs,
+		Messages:       r.takeMessages(),
 		ReadStates:     r.readStates,
 	}
 	if ss := r.softState(); ss != r.prevSoft {
@@ -91,9 +93,30 @@ func (r *Raft) Ready() Ready {
 	}
 	rd.MustSync = len(rd.Entries) > 0 || rd.HardState.Term != r.prevHard.Term ||
 		rd.HardState.Vote != r.prevHard.Vote || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0
-	r.msgs, r.readStates, r.chunks, r.installed, r.confChanged = nil, nil, nil, nil, false
+	r.readStates, r.chunks, r.installed, r.confChanged = nil, nil, nil, false
 	r.outstanding = true
 	return rd
+}
+
+// outboxRetainMsgsMax bounds the scratch outbox kept between Readies; a
+// burst beyond it (a leader catching up many followers) is not retained.
+const outboxRetainMsgsMax = 1024
+
+// takeMessages returns the queued messages in a slice of exactly their
+// number (one allocation per Ready, none for growth) and empties the
+// outbox for reuse.
+func (r *Raft) takeMessages() []Message {
+	if len(r.msgs) == 0 {
+		return nil
+	}
+	out := slices.Clone(r.msgs)
+	if cap(r.msgs) > outboxRetainMsgsMax {
+		r.msgs = nil
+		return out
+	}
+	clear(r.msgs) // drop references to entries and payloads
+	r.msgs = r.msgs[:0]
+	return out
 }
 
 // Advance acknowledges that rd was handled per the contract: its entries
