@@ -78,7 +78,11 @@ func (r *Raft) Ready() Ready {
 		Messages:       r.takeMessages(),
 		ReadStates:     r.readStates,
 	}
-	if ss := r.softState(); ss != r.prevSoft {
+	if r.softState() != r.prevSoft {
+		// A fresh variable in the branch: taking the address of one
+		// declared in the if statement would heap-allocate it on every
+		// Ready, changed or not.
+		ss := r.softState()
 		rd.SoftState = &ss
 	}
 	if hs := r.hardState(); hs != r.prevHard {
