@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/node/kv/memkv"
@@ -245,5 +247,79 @@ func TestPgxStartupSettingsAndSet(t *testing.T) {
 	mustExec(t, conn, "SET TimeZone = 'Europe/Paris'")
 	if got := conn.PgConn().ParameterStatus("TimeZone"); got != "Europe/Paris" {
 		t.Fatalf("ParameterStatus TimeZone = %q", got)
+	}
+}
+
+// TestPgxExtendedProtocolTypes: pgx's default mode (Parse/Describe/Bind/
+// Execute, binary formats for the types it knows) round-trips every type.
+func TestPgxExtendedProtocolTypes(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
+		t.Run(mode.String(), func(t *testing.T) {
+			conn := pgxConnect(t, ts.addr, "alice", "", mode)
+			ctx := context.Background()
+			table := "t_" + strings.ReplaceAll(mode.String(), " ", "_")
+			mustExec(t, conn, "CREATE TABLE "+table+` (id int8 PRIMARY KEY, i2 smallint, i4 integer, f4 real, f8 double precision,
+				num numeric(20,6), txt text, vc varchar(10), bp char(4), b boolean, by bytea, d date, ts timestamp,
+				tstz timestamptz, iv interval, u uuid)`)
+			day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
+			ts1 := time.Date(2023, 11, 14, 22, 13, 20, 123456000, time.UTC)
+			uuid := [16]byte{0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11}
+			iv := pgtype.Interval{Months: 14, Days: 3, Microseconds: 4_000_005, Valid: true}
+			num := pgtype.Numeric{}
+			if err := num.Scan("-12345.678900"); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, conn, "INSERT INTO "+table+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+				int64(1), int16(-32768), int32(2147483647), float32(1.5), -3.25e100, num, "héllo 'q' $1", "vc", "ab",
+				true, []byte{0, 255, '\''}, day, ts1, ts1, iv, pgtype.UUID{Bytes: uuid, Valid: true})
+			mustExec(t, conn, "INSERT INTO "+table+" (id) VALUES ($1)", int64(2))
+			var (
+				i2                int16
+				i4                int32
+				f4                float32
+				f8                float64
+				gotNum            pgtype.Numeric
+				txt, vc, bp       string
+				b                 bool
+				by                []byte
+				d, gotTs, gotTstz time.Time
+				gotIv             pgtype.Interval
+				gotUUID           pgtype.UUID
+			)
+			err := conn.QueryRow(ctx, "SELECT i2, i4, f4, f8, num, txt, vc, bp, b, by, d, ts, tstz, iv, u FROM "+table+" WHERE id = $1", int64(1)).
+				Scan(&i2, &i4, &f4, &f8, &gotNum, &txt, &vc, &bp, &b, &by, &d, &gotTs, &gotTstz, &gotIv, &gotUUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			numText, _ := gotNum.Value()
+			if i2 != -32768 || i4 != 2147483647 || f4 != 1.5 || f8 != -3.25e100 || numText != "-12345.678900" ||
+				txt != "héllo 'q' $1" || vc != "vc" || bp != "ab  " || !b || string(by) != "\x00\xff'" ||
+				!d.Equal(day) || !gotTs.Equal(ts1) || !gotTstz.Equal(ts1) || gotIv != iv || gotUUID.Bytes != uuid {
+				t.Fatalf("round trip:\n%v %v %v %v %v %q %q %q %v %q\n%v %v %v %+v %x", i2, i4, f4, f8, numText, txt, vc, bp, b, by,
+					d, gotTs, gotTstz, gotIv, gotUUID.Bytes)
+			}
+			var nullI4 *int32
+			var nullTxt *string
+			if err := conn.QueryRow(ctx, "SELECT i4, txt FROM "+table+" WHERE id = $1", int64(2)).Scan(&nullI4, &nullTxt); err != nil || nullI4 != nil || nullTxt != nil {
+				t.Fatalf("NULLs: %v %v %v", nullI4, nullTxt, err)
+			}
+			// A prepared statement reused with different arguments.
+			for want := int64(1); want <= 2; want++ {
+				var id int64
+				if err := conn.QueryRow(ctx, "SELECT id FROM "+table+" WHERE id = $1", want).Scan(&id); err != nil || id != want {
+					t.Fatalf("reuse %d: %d %v", want, id, err)
+				}
+			}
+			// Errors from a prepared statement carry their SQLSTATE.
+			_, err = conn.Exec(ctx, "INSERT INTO "+table+" (id) VALUES ($1)", int64(1))
+			if pgCode(err) != "23505" {
+				t.Fatalf("duplicate: %v", err)
+			}
+			_, err = conn.Exec(ctx, "SELECT nope FROM "+table+" WHERE id = $1", int64(1))
+			if pgCode(err) != "42703" {
+				t.Fatalf("undefined column: %v", err)
+			}
+		})
 	}
 }

@@ -100,7 +100,7 @@ func (s *sqlSession) Close() {
 
 // Query runs the statements and reports their results in order.
 func (s *sqlSession) Query(query string, w ResultWriter) {
-	results := sql.Run(s.s, s.store, query)
+	results := runSQL(s, query)
 	if len(results) == 0 {
 		_ = w.EmptyQuery()
 		return
@@ -111,6 +111,11 @@ func (s *sqlSession) Query(query string, w ResultWriter) {
 		}
 	}
 }
+
+// resultRef is a statement result of package sql.
+type resultRef = sql.Result
+
+func runSQL(s *sqlSession, query string) []sql.Result { return sql.Run(s.s, s.store, query) }
 
 // report sends one result; false means stop (error or connection gone).
 func (s *sqlSession) report(r *sql.Result, w ResultWriter, describe bool) bool {
@@ -201,16 +206,6 @@ func parseTimeout(v string) time.Duration {
 	mult := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "min": time.Minute,
 		"h": time.Hour, "d": 24 * time.Hour, "us": time.Microsecond}[unit]
 	return time.Duration(f * float64(mult))
-}
-
-// Prepare is not offered by package sql yet: the extended protocol needs
-// sql.Session.Prepare (see the package report).
-func (s *sqlSession) Prepare(query string, oids []types.OID) (Prepared, *sqlerr.Error) {
-	return nil, sqlerr.Unsupported("the extended query protocol (package sql has no Prepare yet)")
-}
-
-func (s *sqlSession) Execute(p Prepared, params []types.Datum, w ResultWriter) {
-	w.Error(sqlerr.Unsupported("the extended query protocol"))
 }
 
 // interruptStore makes every kv operation of a statement check the
