@@ -323,3 +323,40 @@ func TestPgxExtendedProtocolTypes(t *testing.T) {
 		})
 	}
 }
+
+// slowQuery is a statement that reads the store many times over, so an
+// interrupt (checked at every kv operation) stops it.
+func setupSlow(t *testing.T, conn *pgx.Conn) string {
+	mustExec(t, conn, "CREATE TABLE slow (i int PRIMARY KEY)")
+	mustExec(t, conn, "INSERT INTO slow SELECT g FROM generate_series(1, 200) AS g")
+	return "SELECT count(*) FROM slow a, slow b WHERE EXISTS (SELECT 1 FROM slow c WHERE c.i = a.i * b.i)"
+}
+
+func TestPgxStatementTimeoutAndCancel(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	conn := pgxConnect(t, ts.addr, "alice", "", pgx.QueryExecModeSimpleProtocol)
+	ctx := context.Background()
+	slow := setupSlow(t, conn)
+	mustExec(t, conn, "SET statement_timeout = '50ms'")
+	_, err := conn.Exec(ctx, slow)
+	if pgCode(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("slow query under statement_timeout: %v, want 57014", err)
+	}
+	mustExec(t, conn, "SET statement_timeout = 0")
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, slow)
+		done <- err
+	}()
+	waitFor(t, func() bool { return activeQuery(ts.srv) == slow })
+	if err := conn.PgConn().CancelRequest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; pgCode(err) != "57014" || !strings.Contains(err.Error(), "user request") {
+		t.Fatalf("canceled query: %v, want 57014", err)
+	}
+	var one int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("after cancel: %v", err)
+	}
+}
