@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lineradb/lineradb/clock"
 	"github.com/lineradb/lineradb/diskio"
 	"github.com/lineradb/lineradb/internal/config"
 	"github.com/lineradb/lineradb/lsm"
@@ -235,7 +236,7 @@ func (s *Server) startPG() error {
 		return fmt.Errorf("listen_addr: %w", err)
 	}
 	s.pgLn = ln
-	backend := &sqlBackend{store: s.store, limits: s.lim, queries: s.ql, log: s.log}
+	backend := &meteredBackend{inner: &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}}, limits: s.lim, queries: s.ql}
 	s.pg = pgwire.NewServer(pgwire.ServerConfig{
 		Backend: backend, Auth: auth, TLS: tlsCfg, MaxConnections: c.Server.MaxConnections,
 		QueryTimeout: c.Server.QueryTimeout, Logger: s.log,

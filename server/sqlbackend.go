@@ -1,161 +1,113 @@
 package server
 
 import (
-	"log/slog"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/lineradb/lineradb/clock"
 	"github.com/lineradb/lineradb/node/kv"
-	"github.com/lineradb/lineradb/sql"
 	"github.com/lineradb/lineradb/sql/pgwire"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
 
-// sqlBackend adapts package sql's sans-IO Session to pgwire's Backend. It
-// speaks the simple query protocol only: package sql has no Prepare yet,
-// so extended-protocol messages get 0A000 (pgx clients use
-// QueryExecModeSimpleProtocol). It enforces max_result_rows and checks the
-// statement interrupt (query_timeout, cancel) at every transaction boundary
-// the session hands to it.
-type sqlBackend struct {
-	store   kv.Store
+// meteredBackend wraps pgwire's SQLBackend (package sql over the kv store)
+// with the server's per-statement policies: it times every statement for
+// /metrics and the slow-query log, and enforces max_result_rows by cutting
+// a statement off once it has sent that many rows and failing it with 54000.
+type meteredBackend struct {
+	inner   pgwire.Backend
 	limits  *limits
 	queries *queryLog
-	log     *slog.Logger
 }
 
-// limits are the reloadable per-statement limits, read by every session.
+// limits are the per-statement limits every session reads.
 type limits struct {
 	maxResultRows atomic.Int64
 }
 
-func (b *sqlBackend) NewSession(info pgwire.StartupInfo) (pgwire.Session, error) {
-	db := info.Database
-	if db == "" {
-		db = info.User
+func (b *meteredBackend) NewSession(info pgwire.StartupInfo) (pgwire.Session, error) {
+	s, err := b.inner.NewSession(info)
+	if err != nil {
+		return nil, err
 	}
-	s := sql.NewSession(sql.SessionConfig{Clock: clock.Real{}, Database: db, User: info.User})
-	return &sqlSession{b: b, s: s, info: info}, nil
+	return &meteredSession{Session: s, b: b}, nil
 }
 
-type sqlSession struct {
-	b    *sqlBackend
-	s    *sql.Session
-	info pgwire.StartupInfo
+type meteredSession struct {
+	pgwire.Session
+	b *meteredBackend
 }
 
-var _ pgwire.Session = (*sqlSession)(nil)
+// meteredPrepared remembers a prepared statement's text for the slow log.
+type meteredPrepared struct {
+	pgwire.Prepared
+	text string
+}
 
-func (ss *sqlSession) TxnStatus() byte                 { return ss.s.InTransaction() }
-func (ss *sqlSession) StatementTimeout() time.Duration { return 0 }
-func (ss *sqlSession) Location() *time.Location        { return time.UTC }
+func (s *meteredSession) Query(q string, w pgwire.ResultWriter) {
+	s.run(q, w, func(w pgwire.ResultWriter) { s.Session.Query(q, w) })
+}
 
-// Close rolls back an open transaction block: a connection that goes away
-// must not leave its kv transaction (and its pinned snapshot) behind.
-func (ss *sqlSession) Close() {
-	if ss.s.InTransaction() != 'I' {
-		ss.drive(ss.s.Start("ROLLBACK"))
+func (s *meteredSession) Prepare(q string, oids []types.OID) (pgwire.Prepared, *sqlerr.Error) {
+	p, err := s.Session.Prepare(q, oids)
+	if err != nil || p == nil {
+		return p, err
 	}
+	return &meteredPrepared{Prepared: p, text: q}, nil
 }
 
-func (ss *sqlSession) Prepare(query string, _ []types.OID) (pgwire.Prepared, *sqlerr.Error) {
-	return nil, sqlerr.New(sqlerr.FeatureNotSupported,
-		"the extended query protocol is not supported by this build; use the simple query protocol")
-}
-
-func (ss *sqlSession) Execute(pgwire.Prepared, []types.Datum, pgwire.ResultWriter) {}
-
-// Query runs every statement of q and reports each result to w.
-func (ss *sqlSession) Query(q string, w pgwire.ResultWriter) {
-	start := time.Now()
-	results := ss.drive(ss.s.Start(q))
-	ss.b.queries.finished(q, time.Since(start))
-	if len(results) == 0 {
-		_ = w.EmptyQuery()
+func (s *meteredSession) Execute(p pgwire.Prepared, params []types.Datum, w pgwire.ResultWriter) {
+	mp, ok := p.(*meteredPrepared)
+	if !ok {
+		s.Session.Execute(p, params, w)
 		return
 	}
-	for i := range results {
-		if !ss.report(&results[i], w) {
-			return
-		}
-	}
+	s.run(mp.text, w, func(w pgwire.ResultWriter) { s.Session.Execute(mp.Prepared, params, w) })
 }
 
-// drive completes the session's step against the store, checking the
-// interrupt before each begin and commit.
-func (ss *sqlSession) drive(step sql.Step) []sql.Result {
-	store := ss.b.store
-	for step.Action != sql.ActionDone {
-		ierr := ss.interrupted()
-		switch step.Action {
-		case sql.ActionBegin:
-			if ierr != nil {
-				step = ss.s.ResumeBegin(nil, ierr)
-				continue
-			}
-			txn, err := store.Begin(step.BeginOpts)
-			step = ss.s.ResumeBegin(txn, err)
-		case sql.ActionCommit:
-			if ierr != nil {
-				store.Abort(step.Txn)
-				step = ss.s.ResumeCommit(kv.CommitResult{}, ierr)
-				continue
-			}
-			res, err := store.Commit(step.Txn)
-			step = ss.s.ResumeCommit(res, err)
-		case sql.ActionAbort:
-			store.Abort(step.Txn)
-			step = ss.s.ResumeAbort()
-		}
-	}
-	return step.Results
-}
-
-func (ss *sqlSession) interrupted() error {
-	if ss.info.Interrupt == nil {
-		return nil
-	}
-	if e := ss.info.Interrupt.Err(); e != nil {
-		return e
-	}
-	return nil
-}
-
-// report sends one statement's result; false means stop (an error was
-// reported or the connection is gone).
-func (ss *sqlSession) report(r *sql.Result, w pgwire.ResultWriter) bool {
-	for _, n := range r.Notices {
-		if w.Notice(&sqlerr.Error{Severity: n.Severity, Code: n.Code, Message: n.Message}) != nil {
-			return false
-		}
-	}
-	if r.Err != nil {
-		w.Error(r.Err)
-		return false
-	}
-	if maxRows := ss.b.limits.maxResultRows.Load(); maxRows > 0 && int64(len(r.Rows)) > maxRows {
+// run times fn and applies max_result_rows to what it writes.
+func (s *meteredSession) run(text string, w pgwire.ResultWriter, fn func(pgwire.ResultWriter)) {
+	start := time.Now()
+	lw := &limitWriter{ResultWriter: w, max: s.b.limits.maxResultRows.Load()}
+	fn(lw)
+	if lw.exceeded {
 		w.Error(sqlerr.New(sqlerr.ProgramLimitExceeded,
-			"result has %d rows, more than max_result_rows (%d); add a LIMIT", len(r.Rows), maxRows))
-		return false
+			"statement returned more than max_result_rows (%d) rows; add a LIMIT", lw.max))
 	}
-	if len(r.Columns) > 0 {
-		cols := make([]pgwire.Column, len(r.Columns))
-		for i, c := range r.Columns {
-			cols[i] = pgwire.Column{Name: c.Name, Type: c.T}
-		}
-		if w.Columns(cols) != nil {
-			return false
-		}
+	s.b.queries.finished(text, time.Since(start))
+}
+
+// errTooManyRows cuts a statement off at max_result_rows.
+var errTooManyRows = errors.New("server: max_result_rows exceeded")
+
+// limitWriter counts a statement's rows; past max it refuses the row,
+// which makes the session stop the statement.
+type limitWriter struct {
+	pgwire.ResultWriter
+	max      int64
+	rows     int64
+	exceeded bool
+}
+
+func (l *limitWriter) Columns(cols []pgwire.Column) error {
+	l.rows = 0
+	return l.ResultWriter.Columns(cols)
+}
+
+func (l *limitWriter) Row(row types.Row) error {
+	l.rows++
+	if l.max > 0 && l.rows > l.max {
+		l.exceeded = true
+		return errTooManyRows
 	}
-	for _, row := range r.Rows {
-		if w.Row(row) != nil {
-			return false
-		}
-	}
-	return w.Complete(r.Tag) == nil
+	return l.ResultWriter.Row(row)
+}
+
+func (l *limitWriter) Complete(tag string) error {
+	l.rows = 0
+	return l.ResultWriter.Complete(tag)
 }
 
 // kvUsers backs pgwire's UserStore: the configured superuser first, then
