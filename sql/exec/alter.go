@@ -3,6 +3,7 @@ package exec
 import (
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/catalog"
+	"github.com/lineradb/lineradb/sql/parser"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 )
 
@@ -136,8 +137,14 @@ func rename(c *Ctx, s *ast.Rename) (Result, error) {
 	if other, _ := t.Column(s.NewName); other != nil {
 		return Result{}, sqlerr.New(sqlerr.DuplicateColumn, "column %q of relation %q already exists", s.NewName, t.Name)
 	}
-	if len(t.Checks) > 0 {
-		return Result{}, sqlerr.Unsupported("renaming a column of a table with CHECK constraints")
+	// CHECK constraints are stored as SQL text: rewrite their references
+	// so they keep naming the same column.
+	for i := range t.Checks {
+		text, err := parser.RenameColumnRefs(t.Checks[i].Expr, col.Name, s.NewName)
+		if err != nil {
+			return Result{}, err
+		}
+		t.Checks[i].Expr = text
 	}
 	col.Name = s.NewName
 	return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)

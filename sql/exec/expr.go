@@ -51,11 +51,14 @@ func (cp *compiler) coerce(e *expr, t types.T, ctx types.CastContext, what strin
 		n.isNull = true
 		return n, nil
 	case e.unknownText != nil:
-		d, err := types.Parse(t, *e.unknownText, cp.env.Loc)
+		// Parse with the base type, then apply the length modifier in the
+		// cast's context: an explicit cast truncates a too-long string,
+		// an assignment (INSERT, UPDATE) rejects it with 22001.
+		d, err := types.Parse(types.T{OID: t.OID, Typmod: -1}, *e.unknownText, cp.env.Loc)
 		if err != nil {
 			return nil, err
 		}
-		if ctx == types.CastExplicit || t.Typmod >= 0 {
+		if t.Typmod >= 0 {
 			if d, err = types.ApplyTypmod(t, d, ctx == types.CastExplicit); err != nil {
 				return nil, err
 			}

@@ -62,7 +62,7 @@ func (cp *compiler) unify(l, r *expr, op string, pos int) (*expr, *expr, error) 
 		return l, r, err
 	case l.isUnknown():
 		l, err = cp.coerce(l, r.T, types.CastImplicit, "")
-		return l, r, sqlerr.Wrap(err)
+		return l, r, err
 	case r.isUnknown():
 		r, err = cp.coerce(r, l.T, types.CastImplicit, "")
 		return l, r, err

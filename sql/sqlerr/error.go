@@ -142,6 +142,11 @@ func Wrap(err error) *Error {
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			// A typed nil *Error in an error interface is a bug in the
+			// caller; surface it rather than reporting success.
+			return &Error{Severity: "ERROR", Code: InternalError, Message: "internal error: nil *sqlerr.Error reported as an error", cause: err}
+		}
 		return e
 	}
 	for _, m := range kvCodes {

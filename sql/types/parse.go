@@ -41,7 +41,11 @@ func Parse(t T, s string, loc *time.Location) (Datum, error) {
 		}
 		return ApplyTypmod(t, &DNumeric{*d}, true)
 	case FamString, FamUnknown:
-		return ApplyTypmod(t, DString(s), true)
+		// As PostgreSQL's varcharin/bpcharin: input longer than the
+		// declared length is an error (22001) unless the excess is
+		// spaces. An explicit cast truncates instead: parse with the base
+		// type, then ApplyTypmod(t, d, true).
+		return ApplyTypmod(t, DString(s), false)
 	case FamBytes:
 		return parseBytea(s)
 	case FamDate:
