@@ -175,8 +175,13 @@ type DBRun struct {
 	Result SeedResult
 	// Lin is porcupine's verdict on the register history, kept for its
 	// HTML visualization; nil if the seed ran no register workload.
-	Lin   *checker.LinearizabilityResult
-	stats dbStats
+	Lin *checker.LinearizabilityResult
+	// History is the client history and Notes annotate its operations
+	// (serving replica, read and commit versions), both kept only when
+	// the seed failed, for the report.
+	History checker.History
+	Notes   []string
+	stats   dbStats
 }
 
 // RunDB runs one seed of the whole-database campaign.
@@ -196,7 +201,7 @@ func RunDBReport(seed uint64, opts DBOptions) DBRun {
 	if err == nil {
 		err = checkErr
 	}
-	return DBRun{
+	run := DBRun{
 		Result: SeedResult{
 			Seed: seed, Failed: err, Ops: c.rec.Len(), Simulated: k.Now(),
 			TraceHash: k.TraceHash(), Counters: c.allCounters(), Detail: cfg.describe(),
@@ -204,6 +209,10 @@ func RunDBReport(seed uint64, opts DBOptions) DBRun {
 		Lin:   lin,
 		stats: c.stats,
 	}
+	if err != nil {
+		run.History, run.Notes = c.rec.History(), c.work.annotations()
+	}
+	return run
 }
 
 type dbCluster struct {

@@ -215,12 +215,14 @@ func (dn *dbNode) checkStopped() bool {
 		return false
 	}
 	dn.stopErr = cause
+	installed := dn.counts().snapshotsInstalled
 	dn.drop()
 	dn.status = dbStopped
 	dn.c.count("db.node_stopped")
 	dn.c.count("db.node_stopped." + dbStopKind(cause))
 	if dn.disk == dbDiskNone {
-		dn.c.k.Fail(fmt.Errorf("node %d stopped though its disk was never faulted: %w", dn.id, cause))
+		dn.c.k.Fail(fmt.Errorf("node %d stopped though its disk was never faulted (it installed %d snapshots; disk-faulted peers %v): %w",
+			dn.id, installed, dn.c.faultedDisks(), cause))
 	}
 	return true
 }
@@ -358,4 +360,15 @@ func (dn *dbNode) counts() dbNodeCounts {
 		s.add(dn.n.Metrics())
 	}
 	return s
+}
+
+// faultedDisks lists the replicas whose disks the nemesis faulted.
+func (c *dbCluster) faultedDisks() []uint64 {
+	var ids []uint64
+	for _, dn := range c.nodes {
+		if dn.disk != dbDiskNone {
+			ids = append(ids, dn.id)
+		}
+	}
+	return ids
 }

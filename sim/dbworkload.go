@@ -139,6 +139,18 @@ type dbWorkload struct {
 	// listTxns counts list-append transactions issued; listBase is the
 	// first active key.
 	listTxns, listBase int64
+	// ops annotates every operation, indexed by OpID, for reports.
+	ops []*dbOp
+}
+
+// Annotations returns one line per operation of the history: the replica
+// that served it, its read version and its commit version (0: none).
+func (w *dbWorkload) annotations() []string {
+	out := make([]string, len(w.ops))
+	for i, o := range w.ops {
+		out[i] = fmt.Sprintf("op %d: node=%d read=%d commit=%d %v", o.id, o.nodeID, o.readVersion, o.version, o.op)
+	}
+	return out
 }
 
 func newDBWorkload(c *dbCluster) *dbWorkload {
@@ -197,6 +209,10 @@ type dbOp struct {
 	done       bool
 	reply      checker.Reply
 	timeout    EventID
+	// nodeID, readVersion and version annotate the op for failure
+	// reports: which replica served it, at which read version, and the
+	// version its writes committed at.
+	nodeID, readVersion, version uint64
 }
 
 // dbBody is what a transaction's reads decided.
@@ -255,7 +271,8 @@ func (cl *dbClient) issue() {
 		c.k.Fail(fmt.Errorf("recorder: %w", err))
 		return
 	}
-	o := &dbOp{id: id, op: op, kind: kind, n: dn.n, readOnly: readOnly}
+	o := &dbOp{id: id, op: op, kind: kind, n: dn.n, readOnly: readOnly, nodeID: dn.id}
+	cl.w.ops = append(cl.w.ops, o)
 	cl.cur = o
 	o.timeout = c.k.Schedule(c.cfg.opTimeout, "db.client.timeout", func() { cl.timedOut(o) })
 	dn.n.Begin(dbTxnOptions(readOnly), func(txn *node.Txn, err error) { cl.begun(o, txn, err) })
@@ -326,6 +343,7 @@ func (cl *dbClient) begun(o *dbOp, txn *node.Txn, err error) {
 		cl.finish(o, checker.StatusFail)
 		return
 	}
+	o.readVersion = txn.ReadVersion()
 	body, err := cl.body(o, txn)
 	if err != nil {
 		// A read failed (the replica met damage and stopped): nothing was
@@ -344,7 +362,10 @@ func (cl *dbClient) begun(o *dbOp, txn *node.Txn, err error) {
 		cl.finish(o, checker.StatusFail)
 	default:
 		o.committing = true
-		o.n.Commit(txn, func(_ kv.CommitResult, err error) { cl.committed(o, err) })
+		o.n.Commit(txn, func(res kv.CommitResult, err error) {
+			o.version = res.Version
+			cl.committed(o, err)
+		})
 	}
 }
 
