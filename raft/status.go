@@ -1,6 +1,9 @@
 package raft
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Counters are cumulative event counts since the member was created. The
 // server exports them as metrics; the simulator derives ratios such as
@@ -71,11 +74,7 @@ func (r *Raft) Status() Status {
 	if r.role != RoleLeader {
 		return st
 	}
-	ids := make([]uint64, 0, len(r.progress))
-	for id := range r.progress {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(r.progress))
 	for _, id := range ids {
 		pr := r.progress[id]
 		st.Progress = append(st.Progress, PeerStatus{

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -24,11 +25,7 @@ func (r *Raft) verify() error {
 		if r.lead != r.id || r.vote != r.id {
 			return fmt.Errorf("raft %d: leader with lead %d vote %d", r.id, r.lead, r.vote)
 		}
-		ids := make([]uint64, 0, len(r.progress))
-		for id := range r.progress {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids) // deterministic error text
+		ids := slices.Sorted(maps.Keys(r.progress)) // deterministic error text
 		for _, id := range ids {
 			pr := r.progress[id]
 			if pr.Match >= pr.Next {
