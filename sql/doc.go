@@ -24,6 +24,47 @@
 //
 // Run does exactly this loop against a kv.Store.
 //
+// # Extended query protocol
+//
+// StartPrepare(query, paramOIDs) parses one statement and describes it
+// without executing it: Step.Prepared (at ActionDone) carries ParamTypes
+// (one per $n: the client's type, else inferred from context, else text)
+// and Columns (the RowDescription; nil if no rows). Outside a transaction
+// block describing borrows a read-only transaction (ActionBegin, then
+// ActionAbort); inside one it reads through the block's transaction, so
+// it sees the block's own DDL. StartExecute(p, params) then runs it
+// through the same steps as Start — autocommit, transaction control
+// (BEGIN/COMMIT prepared by pgx), the aborted state, COPY. Execution plans
+// the statement again on the executing transaction (the catalog may have
+// changed); if its result columns no longer match the description the
+// statement fails with 0A000 "cached plan must not change result type".
+// Prepare and Execute are the synchronous drivers:
+//
+//	p, err := sql.Prepare(s, store, "SELECT b FROM t WHERE a = $1", nil)
+//	results := sql.Execute(s, store, p, []types.Datum{types.DInt(1)}, nil)
+//
+// # COPY
+//
+// COPY t [(cols)] FROM STDIN: once the statement's transaction is open the
+// session returns ActionCopyIn with Step.CopyIn: Spec (columns with types,
+// FORMAT text|csv, DELIMITER, NULL, HEADER, QUOTE, ESCAPE; zero = the
+// format's default) and Insert(rows), which inserts typed rows in the
+// open transaction with every constraint. The driver parses the client's
+// CopyData per Spec, calls Insert in bounded batches, then
+// ResumeCopyIn(rowsInserted, firstErr); the statement then commits
+// (autocommit) or stays in the block, with tag "COPY n" or the error.
+// COPY t [(cols)] TO STDOUT and COPY (query) TO STDOUT are ordinary
+// results whose Result.Copy is the spec to encode the Rows by. Files and
+// programs are refused (0A000). DriveCopy is Drive with a row source.
+//
+// # Limits and cancellation
+//
+// SessionConfig.MaxResultRows (and SetMaxResultRows) fails a statement
+// whose result exceeds it with 54000. SessionConfig.Interrupted is polled
+// before every kv operation and every few hundred rows of work; the error
+// it returns (57014 for a cancel request or statement_timeout) ends the
+// statement, which then fails like any other.
+//
 // Transaction semantics follow PostgreSQL: statements outside BEGIN run in
 // their own transaction (autocommit); a failed statement inside a
 // transaction block puts it in the aborted state, where everything but

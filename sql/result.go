@@ -34,7 +34,10 @@ type Result struct {
 	Rows    []types.Row
 	Notices []Notice
 	Err     *Error
-	loc     *time.Location
+	// Copy is set for COPY ... TO STDOUT: the driver sends CopyOutResponse
+	// per this spec, the Rows as CopyData, then CopyDone and Tag.
+	Copy *CopySpec
+	loc  *time.Location
 }
 
 // Text renders row i, column j in PostgreSQL's text format; ok is false

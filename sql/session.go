@@ -2,6 +2,7 @@ package sql
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/lineradb/lineradb/clock"
@@ -11,6 +12,7 @@ import (
 	"github.com/lineradb/lineradb/sql/kvbuf"
 	"github.com/lineradb/lineradb/sql/parser"
 	"github.com/lineradb/lineradb/sql/sqlerr"
+	"github.com/lineradb/lineradb/sql/types"
 )
 
 // Action is what the driver must do next.
@@ -22,6 +24,7 @@ const (
 	ActionBegin                // begin a transaction with BeginOpts, then ResumeBegin
 	ActionCommit               // commit Txn, then ResumeCommit
 	ActionAbort                // abort Txn, then ResumeAbort
+	ActionCopyIn               // run COPY FROM STDIN with CopyIn, then ResumeCopyIn
 )
 
 // Step is the session's request to its driver.
@@ -29,7 +32,14 @@ type Step struct {
 	Action    Action
 	BeginOpts kv.TxnOptions
 	Txn       kv.Txn
-	Results   []Result
+	// CopyIn is set with ActionCopyIn: the driver feeds the client's COPY
+	// data to CopyIn.Insert, then calls ResumeCopyIn.
+	CopyIn *CopyIn
+	// Results are final with ActionDone: one per statement run.
+	Results []Result
+	// Prepared is the outcome of StartPrepare with ActionDone (nil if
+	// Results holds its error).
+	Prepared *Prepared
 }
 
 // SessionConfig configures a session.
@@ -37,6 +47,16 @@ type SessionConfig struct {
 	Clock    clock.Clock
 	Database string
 	User     string
+	// MaxResultRows fails a statement whose result has more rows (54000);
+	// 0 means no limit beyond the executor's own work bound. The server
+	// sets it from config (max_result_rows); SetMaxResultRows changes it.
+	MaxResultRows int64
+	// Interrupted is polled while a statement executes (between kv
+	// operations and every few hundred rows); a non-nil return (pgwire's
+	// 57014 for a cancel request or statement_timeout) stops the statement
+	// with that error. It may read state set by other goroutines (an
+	// atomic flag); nil means never interrupted.
+	Interrupted func() error
 }
 
 type txnState uint8
@@ -57,6 +77,9 @@ const (
 	afterAutoCommit          // report the statement's result
 	afterCommit              // COMMIT of a block
 	afterAbort               // ROLLBACK / failed autocommit
+	afterPrepareBegin        // StartPrepare: describe in a fresh transaction
+	afterPrepareAbort        // StartPrepare: the describing transaction is done
+	afterCopyIn              // COPY FROM: the driver is feeding rows
 )
 
 type savepoint struct {
@@ -77,10 +100,21 @@ type Session struct {
 	readOnly      bool
 	savepoints    []savepoint
 
-	queue   []parser.Statement
+	queue   []queued
 	results []Result
 	pending after
 	cur     Result // result of the statement awaiting its commit/abort
+
+	prepareStmt *Prepared // the statement StartPrepare is describing
+	copyIn      *CopyIn   // the COPY FROM awaiting ResumeCopyIn
+}
+
+// queued is a statement waiting to run: from a query string, or a
+// prepared statement with its parameter values.
+type queued struct {
+	stmt   ast.Stmt
+	prep   *Prepared
+	params []types.Datum
 }
 
 // NewSession returns an idle session.
@@ -102,9 +136,23 @@ func (s *Session) Start(query string) Step {
 		s.fail(err)
 		return s.finish()
 	}
-	s.queue = stmts
+	s.queue = make([]queued, len(stmts))
+	for i, st := range stmts {
+		s.queue[i] = queued{stmt: st.AST}
+	}
 	return s.next()
 }
+
+// SetMaxResultRows changes the max_result_rows limit (0 = none) for the
+// statements that follow.
+func (s *Session) SetMaxResultRows(n int64) { s.cfg.MaxResultRows = n }
+
+// Setting returns a session setting's current value (as SHOW prints it)
+// and whether it exists; drivers use it to report ParameterStatus.
+func (s *Session) Setting(name string) (string, bool) { return s.setting(name) }
+
+// Location is the session's TimeZone.
+func (s *Session) Location() *time.Location { return s.loc }
 
 // InTransaction reports the ReadyForQuery status: 'I' idle, 'T' in a
 // block, 'E' in a failed block.
@@ -135,9 +183,9 @@ func (s *Session) finish() Step {
 // next processes queued statements until one needs the driver.
 func (s *Session) next() Step {
 	for len(s.queue) > 0 {
-		st := s.queue[0]
+		q := s.queue[0]
 		s.queue = s.queue[1:]
-		if step, ok := s.statement(st.AST); ok {
+		if step, ok := s.statement(q); ok {
 			return step
 		}
 	}
@@ -147,7 +195,8 @@ func (s *Session) next() Step {
 func (s *Session) add(r Result) { s.results = append(s.results, r) }
 
 // statement runs one statement; ok means the driver must act first.
-func (s *Session) statement(stmt ast.Stmt) (Step, bool) {
+func (s *Session) statement(q queued) (Step, bool) {
+	stmt := q.stmt
 	if s.state == stateAborted {
 		switch stmt.(type) {
 		case *ast.Rollback, *ast.Commit, *ast.RollbackToSavepoint:
@@ -180,11 +229,14 @@ func (s *Session) statement(stmt ast.Stmt) (Step, bool) {
 		return Step{}, false
 	}
 	if s.state == stateIdle {
-		s.queue = append([]parser.Statement{{AST: stmt}}, s.queue...)
+		s.queue = append([]queued{q}, s.queue...)
 		s.pending = afterAutoBegin
 		return Step{Action: ActionBegin, BeginOpts: s.defaultOpts()}, true
 	}
-	s.execute(stmt)
+	if c, ok := stmt.(*ast.Copy); ok && c.From {
+		return s.startCopyIn(q)
+	}
+	s.execute(q)
 	return Step{}, false
 }
 
@@ -229,8 +281,12 @@ func (s *Session) ResumeBegin(txn kv.Txn, err error) Step {
 		if p == afterAutoBegin {
 			s.queue = s.queue[1:]
 		}
+		s.prepareStmt = nil
 		s.fail(err)
 		return s.finish()
+	}
+	if p == afterPrepareBegin {
+		return s.describeIn(txn)
 	}
 	s.txn = kvbuf.New(txn, s.readOnlyFor(p))
 	s.txnStart = s.now()
@@ -241,10 +297,14 @@ func (s *Session) ResumeBegin(txn kv.Txn, err error) Step {
 		s.add(Result{Tag: "BEGIN"})
 		return s.next()
 	case afterAutoBegin:
-		st := s.queue[0]
+		q := s.queue[0]
 		s.queue = s.queue[1:]
 		s.isolationName, _ = "serializable", 0
-		r := s.run(st.AST)
+		if c, ok := q.stmt.(*ast.Copy); ok && c.From {
+			step, _ := s.startCopyIn(q)
+			return step
+		}
+		r := s.run(q)
 		return s.endAutocommit(r)
 	}
 	panic("sql: ResumeBegin without a pending begin")
@@ -298,6 +358,9 @@ func (s *Session) ResumeCommit(_ kv.CommitResult, err error) Step {
 
 // ResumeAbort reports that the transaction was aborted.
 func (s *Session) ResumeAbort() Step {
+	if s.pending == afterPrepareAbort {
+		return s.finishPrepare()
+	}
 	if s.pending != afterAbort {
 		panic("sql: ResumeAbort without a pending abort")
 	}
@@ -418,8 +481,8 @@ func (s *Session) now() time.Time {
 }
 
 // execute runs a statement inside the open transaction block.
-func (s *Session) execute(stmt ast.Stmt) {
-	r := s.run(stmt)
+func (s *Session) execute(q queued) {
+	r := s.run(q)
 	if r.Err != nil {
 		s.fail(r.Err)
 		return
@@ -427,19 +490,32 @@ func (s *Session) execute(stmt ast.Stmt) {
 	s.add(r)
 }
 
-// run plans and executes a statement on the open transaction.
-func (s *Session) run(stmt ast.Stmt) Result {
+// run plans and executes a statement on the open transaction. A prepared
+// statement is planned again here, against the catalog as this
+// transaction sees it, with the parameter types fixed at Prepare.
+func (s *Session) run(q queued) Result {
+	if c, ok := q.stmt.(*ast.Copy); ok {
+		return s.copyOut(c)
+	}
 	env := &exec.Env{Txn: s.txn, Loc: s.loc}
-	p, err := exec.Prepare(stmt, env)
+	if q.prep != nil {
+		env.ParamTypes = slices.Clone(q.prep.ParamTypes)
+	}
+	p, err := exec.Prepare(q.stmt, env)
 	if err != nil {
 		return errResult(err)
 	}
-	return s.executePrepared(p, nil)
+	if q.prep != nil {
+		if err := q.prep.checkReplan(p); err != nil {
+			return errResult(err)
+		}
+	}
+	return s.executePrepared(p, q.params)
 }
 
 func (s *Session) ctx(params []typesDatum) *exec.Ctx {
 	return &exec.Ctx{Txn: s.txn, Loc: s.loc, TxnStart: s.txnStart, StmtTime: s.now(), Params: params,
-		User: s.cfg.User, Database: s.cfg.Database, Setting: s.setting}
+		User: s.cfg.User, Database: s.cfg.Database, Setting: s.setting, Interrupted: s.cfg.Interrupted}
 }
 
 func (s *Session) executePrepared(p *exec.Prepared, params []typesDatum) Result {
@@ -447,5 +523,17 @@ func (s *Session) executePrepared(p *exec.Prepared, params []typesDatum) Result 
 	if err != nil {
 		return errResult(err)
 	}
+	if err := s.checkResultRows(len(res.Rows)); err != nil {
+		return errResult(err)
+	}
 	return Result{Tag: res.Tag, Columns: columns(res.Columns), Rows: res.Rows, loc: s.loc}
+}
+
+// checkResultRows enforces max_result_rows on a statement's result.
+func (s *Session) checkResultRows(n int) error {
+	if limit := s.cfg.MaxResultRows; limit > 0 && int64(n) > limit {
+		return sqlerr.New(sqlerr.ProgramLimitExceeded, "result has more than max_result_rows (%d) rows", limit).
+			WithHint("Add a LIMIT, or raise max_result_rows in the server's configuration.")
+	}
+	return nil
 }

@@ -107,13 +107,19 @@ func (s *Session) show(name string) {
 		s.fail(sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name))
 		return
 	}
-	display := map[string]string{"timezone": "TimeZone", "datestyle": "DateStyle", "intervalstyle": "IntervalStyle"}[name]
-	if display == "" {
-		display = name
+	s.add(Result{Tag: "SHOW", Columns: []Column{textColumn(showName(name))}, Rows: []types.Row{{types.DString(v)}}})
+}
+
+// showName is SHOW's column name for a setting: PostgreSQL prints a few
+// with their canonical capitalisation.
+func showName(name string) string {
+	switch name {
+	case "timezone":
+		return "TimeZone"
+	case "datestyle":
+		return "DateStyle"
+	case "intervalstyle":
+		return "IntervalStyle"
 	}
-	if name == "timezone" && v == "UTC" {
-		v = "UTC"
-	}
-	s.add(Result{Tag: "SHOW", Columns: []Column{{Name: display, TypeOID: uint32(types.OIDText), Typmod: -1, TypeSize: -1, T: types.Text}},
-		Rows: []types.Row{{types.DString(v)}}})
+	return name
 }

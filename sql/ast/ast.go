@@ -371,3 +371,30 @@ func (*SetVar) stmt()              {}
 func (*Show) stmt()                {}
 func (*Explain) stmt()             {}
 func (*Empty) stmt()               {}
+
+// ---- COPY ----
+
+// Copy is COPY table [(columns)] FROM STDIN / TO STDOUT, or
+// COPY (query) TO STDOUT, with its data format options. Only the client
+// connection is a data source or sink: files and programs are refused by
+// the parser.
+type Copy struct {
+	Table   TableName
+	Columns []string
+	Query   *Select // COPY (query) TO STDOUT; nil for a table
+	From    bool
+	Options CopyOptions
+}
+
+// CopyOptions are COPY's WITH (...) options; zero values mean the
+// format's default.
+type CopyOptions struct {
+	CSV       bool
+	Header    bool
+	Delimiter string  // one byte when set
+	Null      *string // the NULL marker when set
+	Quote     string  // csv only, one byte when set
+	Escape    string  // csv only, one byte when set
+}
+
+func (*Copy) stmt() {}

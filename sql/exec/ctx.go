@@ -28,6 +28,12 @@ type Ctx struct {
 	Database string
 	// Setting reads a session setting for current_setting().
 	Setting func(name string) (string, bool)
+	// Interrupted, if set, is polled every pollRowsInterval rows of work
+	// and before every kv operation; a non-nil error (57014 from a cancel
+	// request or statement timeout) stops the statement with it.
+	Interrupted func() error
+
+	polls int
 
 	outer [][]types.Datum // rows of enclosing queries, innermost last
 	cache map[any][]types.Row
@@ -35,6 +41,62 @@ type Ctx struct {
 
 func (c *Ctx) pushOuter(r types.Row) { c.outer = append(c.outer, r) }
 func (c *Ctx) popOuter()             { c.outer = c.outer[:len(c.outer)-1] }
+
+// pollRowsInterval is how many rows of work pass between two polls of
+// Ctx.Interrupted: often enough that a cancel lands within microseconds,
+// rarely enough that the atomic load costs nothing measurable.
+const pollRowsInterval = 256
+
+// poll counts one row of work and checks for an interrupt now and then.
+func (c *Ctx) poll() error {
+	c.polls++
+	if c.polls%pollRowsInterval != 0 || c.Interrupted == nil {
+		return nil
+	}
+	return c.Interrupted()
+}
+
+// interruptTxn checks Ctx.Interrupted before every kv operation, so a
+// statement stuck in reads or writes stops at its next one.
+type interruptTxn struct {
+	kv.Txn
+	interrupted func() error
+}
+
+func (t *interruptTxn) Get(key []byte) ([]byte, bool, error) {
+	if err := t.interrupted(); err != nil {
+		return nil, false, err
+	}
+	return t.Txn.Get(key)
+}
+
+func (t *interruptTxn) Scan(start, end []byte, limit int, reverse bool) ([]kv.KeyValue, error) {
+	if err := t.interrupted(); err != nil {
+		return nil, err
+	}
+	return t.Txn.Scan(start, end, limit, reverse)
+}
+
+func (t *interruptTxn) Put(key, value []byte) error {
+	if err := t.interrupted(); err != nil {
+		return err
+	}
+	return t.Txn.Put(key, value)
+}
+
+func (t *interruptTxn) Delete(key []byte) error {
+	if err := t.interrupted(); err != nil {
+		return err
+	}
+	return t.Txn.Delete(key)
+}
+
+func (t *interruptTxn) DeleteRange(start, end []byte) error {
+	if err := t.interrupted(); err != nil {
+		return err
+	}
+	return t.Txn.DeleteRange(start, end)
+}
 
 func checkRows(n int) error {
 	if n > workRowsMax {

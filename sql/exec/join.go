@@ -54,6 +54,9 @@ func (n *joinNode) run(c *Ctx) ([]types.Row, error) {
 			}
 		}
 		for _, j := range candidates {
+			if err := c.poll(); err != nil {
+				return nil, err
+			}
 			row := append(append(make(types.Row, 0, lw+n.rightWidth), l...), rs[j]...)
 			if n.on != nil {
 				ok, err := evalBool(c, n.on, row)

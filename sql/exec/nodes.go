@@ -57,6 +57,9 @@ func (n *filterNode) run(c *Ctx) ([]types.Row, error) {
 func filterRows(c *Ctx, rows []types.Row, pred *expr) ([]types.Row, error) {
 	out := rows[:0:0]
 	for _, r := range rows {
+		if err := c.poll(); err != nil {
+			return nil, err
+		}
 		ok, err := evalBool(c, pred, r)
 		if err != nil {
 			return nil, err
@@ -92,6 +95,9 @@ func (n *projectNode) run(c *Ctx) ([]types.Row, error) {
 	}
 	out := make([]types.Row, len(rows))
 	for i, r := range rows {
+		if err := c.poll(); err != nil {
+			return nil, err
+		}
 		nr := make(types.Row, len(n.exprs))
 		for j, e := range n.exprs {
 			if nr[j], err = e.eval(c, r); err != nil {

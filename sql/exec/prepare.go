@@ -37,6 +37,12 @@ func (p *Prepared) Execute(c *Ctx) (res Result, err error) {
 			err = sqlerr.New(sqlerr.InternalError, "internal error: %v", r)
 		}
 	}()
+	if c.Interrupted != nil {
+		if err := c.Interrupted(); err != nil {
+			return Result{}, sqlerr.Wrap(err)
+		}
+		c.Txn = &interruptTxn{Txn: c.Txn, interrupted: c.Interrupted}
+	}
 	res, err = p.run(c)
 	if err != nil {
 		return Result{}, sqlerr.Wrap(err)

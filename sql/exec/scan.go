@@ -48,6 +48,9 @@ func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
 	}
 	out := make([]types.Row, 0, len(kvs))
 	for _, kvp := range kvs {
+		if err := c.poll(); err != nil {
+			return nil, err
+		}
 		val := kvp.Value
 		if n.index != nil {
 			// Index entries point at the row's key.

@@ -162,6 +162,8 @@ func (t *translator) stmt(n *pg.Node) ast.Stmt {
 		return &ast.Show{Name: strings.ToLower(n.GetVariableShowStmt().Name)}
 	case n.GetExplainStmt() != nil:
 		return t.explain(n.GetExplainStmt())
+	case n.GetCopyStmt() != nil:
+		return t.copyStmt(n.GetCopyStmt())
 	}
 	unsupported("statement %s", nodeName(n))
 	return nil

@@ -62,6 +62,8 @@ const (
 	InvalidName                   = "42602"
 	InvalidColumnDefinition       = "42611"
 	IndeterminateDatatype         = "42P18"
+	BadCopyFileFormat             = "22P04"
+	ProtocolViolation             = "08P01"
 	ProgramLimitExceeded          = "54000"
 	StatementTooComplex           = "54001"
 	TooManyColumns                = "54011"
