@@ -16,6 +16,8 @@ const (
 	InterruptUser
 	// InterruptTimeout: statement_timeout expired.
 	InterruptTimeout
+	// InterruptShutdown: the server's drain deadline passed.
+	InterruptShutdown
 )
 
 // Interrupt is the one piece of a connection's state written from outside
@@ -44,6 +46,8 @@ func (i *Interrupt) Err() *sqlerr.Error {
 		return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
 	case InterruptTimeout:
 		return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout")
+	case InterruptShutdown:
+		return sqlerr.New(codeAdminShutdown, "terminating connection due to administrator command")
 	}
 	return nil
 }

@@ -232,7 +232,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	conns = slices.Collect(maps.Values(s.conns))
 	s.mu.Unlock()
 	for _, sc := range conns {
-		sc.conn.Interrupt().Set(InterruptUser)
+		sc.conn.Interrupt().Set(InterruptShutdown)
 		_ = sc.nc.Close()
 	}
 	<-done
