@@ -14,7 +14,11 @@ import (
 // were coerced to a column's type carry an explicit cast (0::numeric,
 // 'x'::text). The stored text is LineraDB's own rendering of the
 // expression; if it does not parse, it is returned unchanged.
-func prettyExpr(expr string, t *catalog.Table) string {
+func prettyExpr(expr string, t *catalog.Table) string { return renderExpr(expr, t, true) }
+
+// renderExpr is prettyExpr; without pretty, casts of numbers are
+// parenthesised ((0)::numeric) as PostgreSQL's non-pretty form prints them.
+func renderExpr(expr string, t *catalog.Table, pretty bool) string {
 	if t == nil {
 		return expr
 	}
@@ -29,6 +33,14 @@ func prettyExpr(expr string, t *catalog.Table) string {
 	target := sel.TargetList[0].GetResTarget()
 	var casts []string
 	castConstants(target.Val, t, &casts)
+	if !pretty {
+		for i, c := range casts {
+			if !strings.HasPrefix(c, "'") {
+				lit, typ, _ := strings.Cut(c, "::")
+				casts[i] = "(" + lit + ")::" + typ
+			}
+		}
+	}
 	out, err := pg.Deparse(tree)
 	if err != nil {
 		return expr

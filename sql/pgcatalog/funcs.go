@@ -169,7 +169,7 @@ func indexDef(r *rel) string {
 	if r.index.Unique {
 		b.WriteString("UNIQUE ")
 	}
-	b.WriteString("INDEX " + quoteIdent(r.name) + " ON public." + quoteIdent(r.table.Name) + " USING btree (")
+	b.WriteString("INDEX " + quoteIdent(r.name) + " ON " + quoteIdent(r.table.Name) + " USING btree (")
 	b.WriteString(indexColumns(r))
 	b.WriteString(")")
 	return b.String()
@@ -210,7 +210,7 @@ func fnConstraintDef(c *exec.Ctx, a []types.Datum) (types.Datum, error) {
 		}
 	case kindCheck:
 		if int(sub) < len(t.Checks) {
-			e := prettyExpr(t.Checks[sub].Expr, t)
+			e := renderExpr(t.Checks[sub].Expr, t, pretty)
 			if !pretty {
 				e = "(" + e + ")"
 			}

@@ -126,7 +126,7 @@ func infoColumnRow(c *exec.Ctx, table, name string, pos int, t types.T, notNull 
 		dataType = dataType[:i]
 	}
 	charMax, octetMax := null, null
-	if n := t.CharLen(); n >= 0 {
+	if n := t.CharLen(); n >= 0 && (t.OID == types.OIDVarchar || t.OID == types.OIDBpchar) {
 		charMax, octetMax = dInt(n), dInt(n*4)
 	} else if t.Family() == types.FamString && t.OID != types.OIDName {
 		octetMax = dInt(1 << 30)

@@ -98,8 +98,77 @@ func (rw *rewriter) walk(m protoreflect.Message) {
 		rw.rangeVar(x)
 	case *pg.SelectStmt:
 		rw.selectStmt(x)
+	case *pg.ResTarget:
+		rw.resTarget(x)
+		return
 	}
 	eachChild(m, rw.walk)
+}
+
+// resTarget rewrites a target and, if that changed it, names it as
+// PostgreSQL would have named the original expression, so that result
+// column names survive the rewrite.
+func (rw *rewriter) resTarget(t *pg.ResTarget) {
+	before := rw.changed
+	rw.changed = false
+	name, _ := figureColname(t.Val)
+	eachChild(t.ProtoReflect(), rw.walk)
+	if rw.changed && t.Name == "" && t.Val != nil {
+		t.Name = name
+	}
+	rw.changed = rw.changed || before
+}
+
+// figureColname is PostgreSQL's FigureColnameInternal: an output column's
+// default name and the strength of that choice (0 none, 1 from a type or
+// keyword, 2 from a column or function name).
+func figureColname(n *pg.Node) (string, int) {
+	if n == nil {
+		return "?column?", 0
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_ColumnRef:
+		if s := lastName(x.ColumnRef.Fields); s != "" {
+			return s, 2
+		}
+	case *pg.Node_FuncCall:
+		return lastName(x.FuncCall.Funcname), 2
+	case *pg.Node_AExpr:
+		if x.AExpr.Kind == pg.A_Expr_Kind_AEXPR_NULLIF {
+			return "nullif", 2
+		}
+	case *pg.Node_TypeCast:
+		if name, strength := figureColname(x.TypeCast.Arg); strength > 1 {
+			return name, strength
+		}
+		return lastName(x.TypeCast.TypeName.Names), 1
+	case *pg.Node_CollateClause:
+		return figureColname(x.CollateClause.Arg)
+	case *pg.Node_CaseExpr:
+		if name, strength := figureColname(x.CaseExpr.Defresult); strength > 1 {
+			return name, strength
+		}
+		return "case", 1
+	case *pg.Node_SubLink:
+		switch x.SubLink.SubLinkType {
+		case pg.SubLinkType_EXISTS_SUBLINK:
+			return "exists", 2
+		case pg.SubLinkType_ARRAY_SUBLINK:
+			return "array", 2
+		case pg.SubLinkType_EXPR_SUBLINK:
+			if s := x.SubLink.Subselect.GetSelectStmt(); s != nil && len(s.TargetList) > 0 {
+				if t := s.TargetList[0].GetResTarget(); t != nil && t.Name != "" {
+					return t.Name, 2
+				}
+				return figureColname(s.TargetList[0].GetResTarget().Val)
+			}
+		}
+	case *pg.Node_AArrayExpr:
+		return "array", 2
+	case *pg.Node_CoalesceExpr:
+		return "coalesce", 2
+	}
+	return "?column?", 0
 }
 
 func (rw *rewriter) rangeVar(r *pg.RangeVar) {

@@ -69,7 +69,11 @@ func typeRows(c *exec.Ctx) ([]types.Row, error) {
 	var out []types.Row
 	for i := range builtinTypes {
 		ti := &builtinTypes[i]
-		out = append(out, typeRow(ti, 0, 0, ","))
+		elem := uint32(0)
+		if ti.oid == uint32(types.OIDName) {
+			elem = 18 // name subscripts as "char"[], as in PostgreSQL
+		}
+		out = append(out, typeRow(ti, elem, 0, ","))
 		if ti.array != 0 {
 			a := arrayInfo(ti)
 			out = append(out, typeRow(&a, ti.oid, 0, ","))
