@@ -353,15 +353,10 @@ func (c *cluster) waitCaughtUp(p *proc, timeout time.Duration) {
 	})
 }
 
-// connect opens a pgx connection using the simple query protocol (the
-// SQL layer has no extended protocol yet).
+// connect opens a pgx connection with pgx's defaults (the extended
+// protocol with a statement cache).
 func connect(ctx context.Context, p *proc) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(p.dsn())
-	if err != nil {
-		return nil, err
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	return pgx.ConnectConfig(ctx, cfg)
+	return pgx.Connect(ctx, p.dsn())
 }
 
 // sqlState returns the SQLSTATE of a server error, "" for anything else

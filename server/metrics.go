@@ -95,7 +95,7 @@ func newNodeCollector(snapshot func() nodeSnapshot) *nodeCollector {
 	add("lineradb_raft_elections_started_total", "Elections this node started.", ctr, func(s *nodeSnapshot) float64 { return float64(s.Metrics.Raft.ElectionsStarted) })
 	add("lineradb_raft_heartbeats_total", "Heartbeats this node sent as leader.", ctr, func(s *nodeSnapshot) float64 { return float64(s.Metrics.Raft.MessagesSent[raft.MsgHeartbeat]) })
 	add("lineradb_raft_term", "Current Raft term.", g, func(s *nodeSnapshot) float64 { return float64(s.Status.Term) })
-	add("lineradb_raft_is_leader", "1 if this node is the Raft leader.", g, func(s *nodeSnapshot) float64 { return b2f(s.Status.Role == raft.RoleLeader) })
+	add("lineradb_raft_is_leader", "Whether this node is the Raft leader (1) or not (0).", g, func(s *nodeSnapshot) float64 { return b2f(s.Status.Role == raft.RoleLeader) })
 	add("lineradb_raft_commit_index", "Raft commit index.", g, func(s *nodeSnapshot) float64 { return float64(s.Status.Commit) })
 	add("lineradb_raft_applied_index", "Raft applied index.", g, func(s *nodeSnapshot) float64 { return float64(s.Status.Applied) })
 	add("lineradb_raft_log_size_bytes", "Size of the Raft log (the WAL) on disk.", g, func(s *nodeSnapshot) float64 { return float64(s.Metrics.RaftLogBytes) })
@@ -105,9 +105,9 @@ func newNodeCollector(snapshot func() nodeSnapshot) *nodeCollector {
 	add("lineradb_storage_sstable_count", "Installed SSTables.", g, func(s *nodeSnapshot) float64 { return float64(s.Metrics.LSM.SSTableCount()) })
 	add("lineradb_storage_compaction_duration_seconds", "Cumulative wall time of completed compactions (paced steps × tick interval).", g, func(s *nodeSnapshot) float64 { return s.CompactionSeconds })
 	add("lineradb_storage_compactions_total", "Completed compactions.", ctr, func(s *nodeSnapshot) float64 { return float64(s.Metrics.LSM.CompactionCount) })
-	add("lineradb_storage_read_only", "1 while the node refuses writes because disk space is critical.", g, func(s *nodeSnapshot) float64 { return b2f(s.ReadOnly) })
+	add("lineradb_storage_read_only", "Whether the node refuses writes because disk space is critical (1) or not (0).", g, func(s *nodeSnapshot) float64 { return b2f(s.ReadOnly) })
 	add("lineradb_sql_connections", "Open PostgreSQL client connections.", g, func(s *nodeSnapshot) float64 { return float64(s.Connections) })
-	add("lineradb_node_stopped", "1 if the replica stopped on a fault (see /status).", g, func(s *nodeSnapshot) float64 { return b2f(s.Status.Stopped != nil || !s.OK) })
+	add("lineradb_node_stopped", "Whether the replica stopped on a fault (1; see /status) or runs (0).", g, func(s *nodeSnapshot) float64 { return b2f(s.Status.Stopped != nil || !s.OK) })
 	return c
 }
 
