@@ -440,3 +440,36 @@ func TestReadyContract(t *testing.T) {
 		t.Fatal("work left after Advance")
 	}
 }
+
+// A follower that receives a read-index request from a peer (which took it
+// for the leader) must not relay it: the relay carries the follower's id,
+// so the leader's answer would come back to the follower and be delivered
+// as the follower's own read (sim seed 292: a stale read).
+func TestFollowerDoesNotRelayPeerReadIndex(t *testing.T) {
+	nw := newNetwork(t, 3, nil)
+	elect(t, nw, 1)
+	nw.raft(1).Propose([]byte("a"))
+	nw.stabilize()
+	if err := nw.raft(2).Step(Message{Type: MsgReadIndex, From: 3, To: 2, Context: []byte("from-3")}); err != nil {
+		t.Fatal(err)
+	}
+	nw.stabilize()
+	for _, id := range nw.ids() {
+		for _, rs := range nw.apps[id].reads {
+			if string(rs.Context) == "from-3" {
+				t.Fatalf("node %d delivered node 3's read %+v as its own", id, rs)
+			}
+		}
+	}
+	if got := nw.raft(2).Status().Counters.ReadsDropped; got != 1 {
+		t.Fatalf("ReadsDropped = %d, want 1", got)
+	}
+	// Node 3's own request, sent to the leader it knows, is still served.
+	if err := nw.raft(3).ReadIndex([]byte("own-3")); err != nil {
+		t.Fatal(err)
+	}
+	nw.tickUntil(5, func() bool { return len(nw.apps[3].reads) > 0 })
+	if len(nw.apps[3].reads) != 1 || string(nw.apps[3].reads[0].Context) != "own-3" {
+		t.Fatalf("node 3 reads %+v, want its own-3", nw.apps[3].reads)
+	}
+}

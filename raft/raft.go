@@ -399,10 +399,11 @@ func (r *Raft) stepFollower(m Message) {
 	case MsgProp:
 		r.forwardProposal(m)
 	case MsgReadIndex:
-		if r.lead != None {
-			m.To = r.lead
-			r.send(m)
-		}
+		// A peer took us for the leader. Do not relay: send stamps our id
+		// as the sender, so the answer would come back to us and we would
+		// deliver it as our own read (a stale read if contexts collide).
+		// The requester times out and retries with the leader it learns.
+		r.counters.ReadsDropped++
 	case MsgReadIndexResp:
 		r.readStates = append(r.readStates, ReadState{Index: m.Index, Context: m.Context})
 	case MsgTimeoutNow:
