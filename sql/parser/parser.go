@@ -222,7 +222,9 @@ func (t *translator) txnModes(opts []*pg.Node) ast.TxnModes {
 		case "transaction_isolation":
 			m.Isolation = t.constText(d.Arg)
 		case "transaction_read_only":
-			ro := t.constText(d.Arg) == "true"
+			// The grammar encodes READ ONLY as the integer constant 1.
+			v := t.constText(d.Arg)
+			ro := v == "true" || v == "1"
 			m.ReadOnly = &ro
 		case "transaction_deferrable":
 		default:
