@@ -1,0 +1,3 @@
+\pset format unaligned
+\echo == l
+\l
