@@ -360,3 +360,39 @@ func TestPgxStatementTimeoutAndCancel(t *testing.T) {
 		t.Fatalf("after cancel: %v", err)
 	}
 }
+
+func TestPgxCopy(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	conn := pgxConnect(t, ts.addr, "alice", "", pgx.QueryExecModeCacheStatement)
+	ctx := context.Background()
+	mustExec(t, conn, "CREATE TABLE c (id int PRIMARY KEY, name text, note text)")
+	in := "id,name,note\n1,ann,\"has, comma\"\n2,bob,\n3,\"multi\nline\",\"\"\n"
+	tag, err := conn.PgConn().CopyFrom(ctx, strings.NewReader(in), "COPY c FROM STDIN WITH (FORMAT csv, HEADER)")
+	if err != nil || tag.String() != "COPY 3" {
+		t.Fatalf("COPY FROM: %q %v", tag, err)
+	}
+	var out strings.Builder
+	tag, err = conn.PgConn().CopyTo(ctx, &out, "COPY c TO STDOUT")
+	if err != nil || tag.String() != "COPY 3" {
+		t.Fatalf("COPY TO: %q %v", tag, err)
+	}
+	if want := "1\tann\thas, comma\n2\tbob\t\\N\n3\tmulti\\nline\t\n"; out.String() != want {
+		t.Fatalf("COPY TO text:\n%q\nwant\n%q", out.String(), want)
+	}
+	out.Reset()
+	if _, err := conn.PgConn().CopyTo(ctx, &out, "COPY (SELECT id, name FROM c WHERE id > 1 ORDER BY id) TO STDOUT WITH (FORMAT csv)"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "2,bob\n3,\"multi\nline\"\n"; out.String() != want {
+		t.Fatalf("COPY TO csv:\n%q\nwant\n%q", out.String(), want)
+	}
+	// A bad row fails the whole COPY; nothing is inserted.
+	_, err = conn.PgConn().CopyFrom(ctx, strings.NewReader("4\tx\ty\n1\tdup\tz\n"), "COPY c FROM STDIN")
+	if pgCode(err) != "23505" {
+		t.Fatalf("COPY with a duplicate key: %v, want 23505", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM c").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("count after failed COPY: %d %v", n, err)
+	}
+}

@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -31,20 +32,27 @@ var startupSettingsSkipped = map[string]bool{
 // settings (application_name, TimeZone, statement_timeout, ...) with SET,
 // as PostgreSQL applies them; a bad one is FATAL.
 func (b *SQLBackend) NewSession(info StartupInfo) (Session, error) {
+	intr := info.Interrupt
 	s := &sqlSession{
-		s:     sql.NewSession(sql.SessionConfig{Clock: b.Clock, Database: info.Database, User: info.User}),
-		store: &interruptStore{Store: b.Store, intr: info.Interrupt},
-		loc:   time.UTC,
+		s: sql.NewSession(sql.SessionConfig{Clock: b.Clock, Database: info.Database, User: info.User,
+			Interrupted: func() error {
+				if e := intr.Err(); e != nil {
+					return e
+				}
+				return nil
+			}}),
+		store: &interruptStore{Store: b.Store, intr: intr},
 	}
 	for _, kv := range startupSettings(info.Params) {
 		q := "SET " + quoteIdent(kv[0]) + " = " + quoteLiteral(kv[1])
-		for _, r := range sql.Run(s.s, s.store, q) {
+		for _, r := range s.drive(s.s.Start(q), nil).Results {
 			if r.Err != nil {
 				return nil, r.Err
 			}
 		}
 	}
-	s.refreshSettings(nil)
+	s.app, _ = s.s.Setting("application_name")
+	s.tz, _ = s.s.Setting("timezone")
 	return s, nil
 }
 
@@ -80,27 +88,63 @@ func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''
 
 // sqlSession adapts a sql.Session.
 type sqlSession struct {
-	s       *sql.Session
-	store   *interruptStore
-	loc     *time.Location
-	timeout time.Duration
-	app     string
+	s     *sql.Session
+	store *interruptStore
+	// app and tz are the last reported application_name and TimeZone.
+	app, tz string
 }
 
-func (s *sqlSession) TxnStatus() byte                 { return s.s.InTransaction() }
-func (s *sqlSession) StatementTimeout() time.Duration { return s.timeout }
-func (s *sqlSession) Location() *time.Location        { return s.loc }
+func (s *sqlSession) TxnStatus() byte          { return s.s.InTransaction() }
+func (s *sqlSession) Location() *time.Location { return s.s.Location() }
+
+func (s *sqlSession) StatementTimeout() time.Duration {
+	v, _ := s.s.Setting("statement_timeout")
+	return parseTimeout(v)
+}
 
 // Close rolls back an open transaction block.
 func (s *sqlSession) Close() {
 	if s.s.InTransaction() != 'I' {
-		sql.Run(s.s, s.store, "ROLLBACK")
+		s.drive(s.s.Start("ROLLBACK"), nil)
 	}
+}
+
+// drive runs a step to ActionDone against the store, feeding COPY FROM
+// data from the client through w.
+func (s *sqlSession) drive(step sql.Step, w ResultWriter) sql.Step {
+	for step.Action != sql.ActionDone {
+		switch step.Action {
+		case sql.ActionBegin:
+			txn, err := s.store.Begin(step.BeginOpts)
+			step = s.s.ResumeBegin(txn, err)
+		case sql.ActionCommit:
+			res, err := s.store.Commit(step.Txn)
+			step = s.s.ResumeCommit(res, err)
+		case sql.ActionAbort:
+			s.store.Abort(step.Txn)
+			step = s.s.ResumeAbort()
+		case sql.ActionCopyIn:
+			if w == nil { // startup SETs and Prepare never copy
+				step = s.s.ResumeCopyIn(0, sqlerr.New(codeProtocolViolation, "COPY is not allowed here"))
+				continue
+			}
+			n, err := w.CopyIn(copySpecOf(step.CopyIn.Spec), step.CopyIn.Insert)
+			step = s.s.ResumeCopyIn(n, err)
+		default:
+			panic(fmt.Sprintf("pgwire: unknown sql action %d", step.Action))
+		}
+	}
+	return step
+}
+
+func copySpecOf(c sql.CopySpec) CopySpec {
+	return CopySpec{Columns: columnsOf(c.Columns), Format: CopyFormat(c.Format), Delimiter: c.Delimiter,
+		Null: c.Null, Header: c.Header, Quote: c.Quote, Escape: c.Escape}
 }
 
 // Query runs the statements and reports their results in order.
 func (s *sqlSession) Query(query string, w ResultWriter) {
-	results := runSQL(s, query)
+	results := s.drive(s.s.Start(query), w).Results
 	if len(results) == 0 {
 		_ = w.EmptyQuery()
 		return
@@ -112,10 +156,47 @@ func (s *sqlSession) Query(query string, w ResultWriter) {
 	}
 }
 
-// resultRef is a statement result of package sql.
-type resultRef = sql.Result
+// sqlPrepared wraps a statement prepared by package sql.
+type sqlPrepared struct {
+	p    *sql.Prepared
+	cols []Column
+}
 
-func runSQL(s *sqlSession, query string) []sql.Result { return sql.Run(s.s, s.store, query) }
+func (p *sqlPrepared) ParamTypes() []types.T { return p.p.ParamTypes }
+func (p *sqlPrepared) Columns() []Column     { return p.cols }
+
+// Prepare parses and describes a statement (StartPrepare).
+func (s *sqlSession) Prepare(query string, oids []types.OID) (Prepared, *sqlerr.Error) {
+	step := s.drive(s.s.StartPrepare(query, oids), nil)
+	if step.Prepared == nil {
+		for _, r := range step.Results {
+			if r.Err != nil {
+				return nil, r.Err
+			}
+		}
+		return nil, sqlerr.New(sqlerr.InternalError, "prepare produced no statement")
+	}
+	p := &sqlPrepared{p: step.Prepared}
+	if step.Prepared.Columns != nil {
+		p.cols = columnsOf(step.Prepared.Columns)
+	}
+	return p, nil
+}
+
+// Execute runs a prepared statement (StartExecute).
+func (s *sqlSession) Execute(prep Prepared, params []types.Datum, w ResultWriter) {
+	p := prep.(*sqlPrepared)
+	results := s.drive(s.s.StartExecute(p.p, params), w).Results
+	if len(results) == 0 {
+		_ = w.EmptyQuery()
+		return
+	}
+	for i := range results {
+		if !s.report(&results[i], w, false) {
+			return
+		}
+	}
+}
 
 // report sends one result; false means stop (error or connection gone).
 func (s *sqlSession) report(r *sql.Result, w ResultWriter, describe bool) bool {
@@ -128,7 +209,16 @@ func (s *sqlSession) report(r *sql.Result, w ResultWriter, describe bool) bool {
 		w.Error(r.Err)
 		return false
 	}
-	if len(r.Columns) > 0 {
+	if r.Copy != nil {
+		if w.CopyOut(copySpecOf(*r.Copy)) != nil {
+			return false
+		}
+		for _, row := range r.Rows {
+			if w.Row(row) != nil {
+				return false
+			}
+		}
+	} else if len(r.Columns) > 0 {
 		if describe && w.Columns(columnsOf(r.Columns)) != nil {
 			return false
 		}
@@ -152,42 +242,17 @@ func columnsOf(cs []sql.Column) []Column {
 	return out
 }
 
-// refreshSettings re-reads the settings pgwire needs after a SET, and
-// reports application_name and TimeZone changes as ParameterStatus.
-// (It uses SHOW until package sql exposes its settings directly.)
+// refreshSettings reports application_name and TimeZone changes as
+// ParameterStatus, as PostgreSQL does for GUC_REPORT settings.
 func (s *sqlSession) refreshSettings(w ResultWriter) {
-	if tz := s.show("timezone"); tz != "" {
-		if loc, err := loadZone(tz); err == nil && loc.String() != s.loc.String() {
-			s.loc = loc
-			if w != nil {
-				_ = w.ParameterStatus("TimeZone", tz)
-			}
-		}
+	if tz, _ := s.s.Setting("timezone"); tz != s.tz {
+		s.tz = tz
+		_ = w.ParameterStatus("TimeZone", tz)
 	}
-	if app := s.show("application_name"); app != s.app {
+	if app, _ := s.s.Setting("application_name"); app != s.app {
 		s.app = app
-		if w != nil {
-			_ = w.ParameterStatus("application_name", app)
-		}
+		_ = w.ParameterStatus("application_name", app)
 	}
-	s.timeout = parseTimeout(s.show("statement_timeout"))
-}
-
-func (s *sqlSession) show(name string) string {
-	rs := sql.Run(s.s, s.store, "SHOW "+name)
-	if len(rs) != 1 || rs[0].Err != nil || len(rs[0].Rows) != 1 || len(rs[0].Rows[0]) != 1 {
-		return ""
-	}
-	v, _ := rs[0].Rows[0][0].(types.DString)
-	return string(v)
-}
-
-func loadZone(v string) (*time.Location, error) {
-	switch strings.ToUpper(v) {
-	case "UTC", "GMT", "Z", "ETC/UTC":
-		return time.UTC, nil
-	}
-	return time.LoadLocation(v)
 }
 
 // parseTimeout reads a statement_timeout value: a bare number is
