@@ -13,6 +13,7 @@ import (
 
 	"github.com/lineradb/lineradb/node/kv/memkv"
 	"github.com/lineradb/lineradb/sql"
+	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/pgcatalog"
 )
 
@@ -243,11 +244,45 @@ func TestCatalogQueries(t *testing.T) {
 		}
 		return
 	}
-	want := parseGolden(t)
-	got := render(t, qs, lineradbRunner(t))
+	for _, d := range diffGolden(qs, render(t, qs, lineradbRunner(t)), parseGolden(t)) {
+		t.Error(d)
+	}
+}
+
+// diffGolden lists the queries whose answers differ.
+func diffGolden(qs []query, got, want map[string]string) []string {
+	var out []string
 	for _, q := range qs {
 		if got[q.name] != want[q.name] {
-			t.Errorf("%s\nquery:\n%s\n--- LineraDB:\n%s--- PostgreSQL 15:\n%s", q.name, q.sql, got[q.name], want[q.name])
+			out = append(out, fmt.Sprintf("%s\nquery:\n%s\n--- LineraDB:\n%s--- PostgreSQL 15:\n%s", q.name, q.sql, got[q.name], want[q.name]))
 		}
+	}
+	return out
+}
+
+// TestCatalogQueriesCanFail proves the golden comparison catches drift: a
+// catalog whose owner is named differently, and a golden answer with one
+// row changed, must both be reported.
+func TestCatalogQueriesCanFail(t *testing.T) {
+	qs := readQueries(t)
+	want := parseGolden(t)
+	pgcatalog.SetRoleSource(func(*exec.Ctx) []pgcatalog.Role {
+		return []pgcatalog.Role{{OID: 10, Name: "alice", Superuser: true, CanLogin: true, ConnLimit: -1}}
+	})
+	got := render(t, qs, lineradbRunner(t))
+	pgcatalog.SetRoleSource(nil)
+	if d := diffGolden(qs, got, want); len(d) == 0 {
+		t.Fatal("a catalog owned by another role matched PostgreSQL's answers")
+	}
+	got = render(t, qs, lineradbRunner(t))
+	if d := diffGolden(qs, got, want); len(d) != 0 {
+		t.Fatalf("the restored role source still differs:\n%s", d[0])
+	}
+	broken := map[string]string{}
+	for k, v := range want {
+		broken[k] = strings.Replace(v, "accounts_pkey|t|t", "accounts_pkey|f|t", 1)
+	}
+	if d := diffGolden(qs, got, broken); len(d) != 1 {
+		t.Fatalf("one corrupted golden answer produced %d differences, want 1", len(d))
 	}
 }
