@@ -13,7 +13,7 @@ func TestRewriteLeavesOrdinaryQueriesAlone(t *testing.T) {
 		"UPDATE accounts SET balance = balance + 1 WHERE id = $1",
 		"SELEC 1 FROM", // does not parse: the real parser reports it
 		"WITH pg_type AS (SELECT 1 AS oid) SELECT oid FROM pg_type", // a CTE shadows the catalog
-		"SELECT x FROM t ORDER BY x COLLATE \"de_DE\"",               // a real collation stays (and fails later)
+		"SELECT x FROM t ORDER BY x COLLATE \"de_DE\"",              // a real collation stays (and fails later)
 		"SELECT count(*) FROM pg_catalog.pg_inherits",               // an aggregate over an empty catalog is one row
 		"SELECT c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid",
 	} {
