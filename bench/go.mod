@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/lineradb/lineradb => ../
 
 require (
+	github.com/cockroachdb/pebble v1.1.5
 	github.com/lineradb/lineradb v0.0.0-00010101000000-000000000000
 	go.etcd.io/raft/v3 v3.7.0
 )
@@ -16,7 +17,6 @@ require (
 	github.com/cockroachdb/errors v1.11.3 // indirect
 	github.com/cockroachdb/fifo v0.0.0-20240606204812-0bbfbd93a7ce // indirect
 	github.com/cockroachdb/logtags v0.0.0-20230118201751-21c54148d20b // indirect
-	github.com/cockroachdb/pebble v1.1.5 // indirect
 	github.com/cockroachdb/redact v1.1.5 // indirect
 	github.com/cockroachdb/tokenbucket v0.0.0-20230807174530-cc333fc44b06 // indirect
 	github.com/getsentry/sentry-go v0.27.0 // indirect

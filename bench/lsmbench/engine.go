@@ -75,6 +75,10 @@ const (
 // Engines lists every engine name, ours first.
 var Engines = []string{EngineLineraDB, EnginePebble}
 
+// SingleOwner reports whether the named engine must be used from one
+// goroutine only (its Concurrent is false), without opening it.
+func SingleOwner(name string) bool { return name == EngineLineraDB }
+
 // Open opens the named engine.
 func Open(name string, cfg Config) (Engine, error) {
 	switch name {

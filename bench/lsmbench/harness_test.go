@@ -218,3 +218,16 @@ func TestProcReadings(t *testing.T) {
 		t.Fatal("procField found a field that does not exist")
 	}
 }
+
+func TestSingleOwnerMatchesConcurrent(t *testing.T) {
+	for _, name := range Engines {
+		e, err := Open(name, Config{Dir: t.TempDir(), CacheBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if SingleOwner(name) == e.Concurrent() {
+			t.Errorf("%s: SingleOwner=%v but Concurrent=%v", name, SingleOwner(name), e.Concurrent())
+		}
+		e.Close()
+	}
+}
