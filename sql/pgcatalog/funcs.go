@@ -86,7 +86,72 @@ func init() {
 	}, tText))
 	fn("to_regclass", over(tOid, fnToRegclass, tText))
 	fn("to_regtype", over(tOid, fnToRegtype, tText))
+	fn("pg_function_is_visible", over(tBool, constant(dBool(true)), tOid))
+	fn("pg_get_function_result", over(tText, fnFunctionResult, tOid))
+	fn("pg_get_function_arguments", over(tText, fnFunctionArguments, tOid))
+	fn("pg_size_pretty", over(tText, fnSizePretty, types.Int8))
+	// Sizes: LineraDB's rows live in a shared LSM, not per-relation files;
+	// 0 is what an empty relation reports in PostgreSQL.
+	for _, name := range []string{"pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size"} {
+		fn(name, over(types.Int8, constant(types.DInt(0)), tOid))
+	}
 	registerRegFuncs()
+}
+
+func procByOID(oid uint32) *procInfo {
+	if oid >= procOIDFirst && int(oid-procOIDFirst) < len(procs) {
+		return &procs[oid-procOIDFirst]
+	}
+	return nil
+}
+
+func fnFunctionResult(_ *exec.Ctx, a []types.Datum) (types.Datum, error) {
+	if p := procByOID(oidArg(a[0])); p != nil {
+		return dStr(p.ret.String()), nil
+	}
+	return null, nil
+}
+
+func fnFunctionArguments(_ *exec.Ctx, a []types.Datum) (types.Datum, error) {
+	p := procByOID(oidArg(a[0]))
+	if p == nil {
+		return null, nil
+	}
+	var args []string
+	for _, f := range strings.Fields(p.argTypes) {
+		n, _ := strconv.Atoi(f)
+		args = append(args, formatType(uint32(n), -1, func(uint32) string { return "" }))
+	}
+	return dStr(strings.Join(args, ", ")), nil
+}
+
+// fnSizePretty is pg_size_pretty(bigint): bytes, then kB, MB, GB, TB,
+// switching unit once the value reaches 10240 of the smaller one, with
+// half-up rounding, as PostgreSQL prints it.
+func fnSizePretty(_ *exec.Ctx, a []types.Datum) (types.Datum, error) {
+	n := int64(a[0].(types.DInt))
+	units := []string{"bytes", "kB", "MB", "GB", "TB", "PB"}
+	abs := func(v int64) int64 {
+		if v < 0 {
+			return -v
+		}
+		return v
+	}
+	if abs(n) < 10240 {
+		return dStr(itoa(int(n)) + " bytes"), nil
+	}
+	v := n
+	for _, u := range units[1:] {
+		half := (v/512 + 1) / 2 // v / 1024, rounded half up
+		if v < 0 {
+			half = (v/512 - 1) / 2
+		}
+		v = half
+		if abs(v) < 10240 || u == "PB" {
+			return dStr(itoa(int(v)) + " " + u), nil
+		}
+	}
+	return dStr(itoa(int(v)) + " PB"), nil
 }
 
 func constant(d types.Datum) func(*exec.Ctx, []types.Datum) (types.Datum, error) {
