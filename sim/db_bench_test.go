@@ -57,7 +57,10 @@ func BenchmarkSimDBSeed(b *testing.B) {
 // the abort rate, on a healthy 5-node cluster under load and under
 // contention (two accounts, one list key, ten clients).
 func TestSimThroughput(t *testing.T) {
-	seeds, _ := dbSeeds()
+	seeds := SeedRange(*flagSeedBase, 1)
+	if flagSet("seeds") || flagSet("seed") {
+		seeds, _ = campaignSeeds()
+	}
 	for _, mode := range []struct {
 		name string
 		tune func(*dbConfig)

@@ -48,10 +48,24 @@ func dbReplay(seed uint64) string {
 // runDBReported runs one seed and, if porcupine rejected its history,
 // writes the HTML visualization to a directory under os.TempDir() that
 // is kept, and names it in the failure.
+//
+// Every failure also writes the annotated history (each operation with the
+// replica that served it and its read and commit versions) next to it.
 func runDBReported(seed uint64, opts DBOptions) SeedResult {
 	r := RunDBReport(seed, opts)
-	if r.Result.Failed != nil && r.Lin != nil && !r.Lin.OK {
-		path, err := writeDBHTML(seed, r)
+	if r.Result.Failed == nil {
+		return r.Result
+	}
+	dir, err := os.MkdirTemp("", "lineradb-sim-")
+	if err != nil {
+		r.Result.Failed = fmt.Errorf("%w (report directory not created: %v)", r.Result.Failed, err)
+		return r.Result
+	}
+	if path, err := writeDBHistory(dir, seed, r); err == nil {
+		r.Result.Failed = fmt.Errorf("%w; history: %s", r.Result.Failed, path)
+	}
+	if r.Lin != nil && !r.Lin.OK {
+		path, err := writeDBHTML(dir, seed, r)
 		if err != nil {
 			r.Result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.Result.Failed, err)
 		} else {
@@ -61,11 +75,24 @@ func runDBReported(seed uint64, opts DBOptions) SeedResult {
 	return r.Result
 }
 
-func writeDBHTML(seed uint64, r DBRun) (string, error) {
-	dir, err := os.MkdirTemp("", "lineradb-sim-")
+func writeDBHistory(dir string, seed uint64, r DBRun) (string, error) {
+	path := filepath.Join(dir, fmt.Sprintf("seed-%d-history.txt", seed))
+	f, err := os.Create(path)
 	if err != nil {
 		return "", err
 	}
+	if err := r.History.Dump(f); err != nil {
+		f.Close()
+		return "", err
+	}
+	fmt.Fprintln(f, "\n# operations: serving replica, read version, commit version")
+	for _, note := range r.Notes {
+		fmt.Fprintln(f, note)
+	}
+	return path, f.Close()
+}
+
+func writeDBHTML(dir string, seed uint64, r DBRun) (string, error) {
 	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
 	f, err := os.Create(path)
 	if err != nil {
@@ -238,4 +265,14 @@ func TestSimCanaryReadsWithoutReadIndex(t *testing.T) {
 
 func TestSimCanaryAckBeforeFsync(t *testing.T) {
 	catchCanary(t, node.TestingKnobs{AckBeforeFsync: true}, dbPowerLosses)
+}
+
+// TestSimDeterminism runs seeds twice: identical trace hashes per seed,
+// distinct across seeds. (TestSim also reruns every tenth seed.)
+func TestSimDeterminism(t *testing.T) {
+	if err := CheckDeterminism(SeedRange(defaultSeedBase, 3), func(seed uint64) SeedResult {
+		return RunDB(seed, DBOptions{})
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
