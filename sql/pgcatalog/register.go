@@ -31,6 +31,9 @@ var registered []table
 func define(schema, name, spec string, rows exec.VirtualRows) {
 	cols := parseSpec(spec)
 	registered = append(registered, table{schema: schema, name: name, cols: cols})
+	if schema == schemaCatalog {
+		catalogTables[name] = true
+	}
 	exec.RegisterVirtualTable(schema, name, cols, func(c *exec.Ctx) ([]types.Row, error) {
 		out, err := rows(c)
 		for _, r := range out {
@@ -58,14 +61,11 @@ func parseSpec(spec string) []exec.Column {
 	return out
 }
 
-func isCatalogTable(name string) bool {
-	for _, t := range registered {
-		if t.schema == schemaCatalog && t.name == name {
-			return true
-		}
-	}
-	return false
-}
+// catalogTables indexes the pg_catalog names of registered, for lookups
+// on every query's words.
+var catalogTables = map[string]bool{}
+
+func isCatalogTable(name string) bool { return catalogTables[name] }
 
 func empty(*exec.Ctx) ([]types.Row, error) { return nil, nil }
 

@@ -1,8 +1,6 @@
 package pgcatalog
 
 import (
-	"strings"
-
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -52,13 +50,55 @@ func Rewrite(query string) string {
 	return out
 }
 
-// mayNeedRewrite is a cheap filter that keeps ordinary statements off the
-// second parse.
+// mayNeedRewrite is a cheap filter that keeps ordinary statements (say,
+// pgbench's, whose tables start with pg) off the second parse: it looks
+// for a ~ or a word that names a catalog table, a reg type, COLLATE or
+// ARRAY, without allocating.
 func mayNeedRewrite(q string) bool {
-	l := strings.ToLower(q)
-	return strings.Contains(l, "pg_") || strings.Contains(l, "collate") || strings.Contains(l, "~") ||
-		strings.Contains(l, "reg") || strings.Contains(l, "array")
+	start := -1
+	for i := 0; i <= len(q); i++ {
+		var c byte
+		if i < len(q) {
+			c = q[i]
+		}
+		if c == '~' {
+			return true
+		}
+		word := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			if triggerWord(q[start:i]) {
+				return true
+			}
+			start = -1
+		}
+	}
+	return false
 }
+
+// triggerWordLenMax is the longest word triggerWord can match.
+const triggerWordLenMax = 32
+
+func triggerWord(w string) bool {
+	if len(w) > triggerWordLenMax {
+		return false
+	}
+	var buf [triggerWordLenMax]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	l := string(buf[:len(w)]) // the compiler does not allocate for a map key
+	return triggerWords[l] || isCatalogTable(l)
+}
+
+var triggerWords = map[string]bool{"collate": true, "array": true, "regclass": true, "regtype": true,
+	"regnamespace": true, "regrole": true, "regproc": true, "regprocedure": true}
 
 type rewriter struct {
 	ctes    map[string]bool

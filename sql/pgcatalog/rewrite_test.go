@@ -53,3 +53,29 @@ func TestRewriteArraySubquery(t *testing.T) {
 		}
 	}
 }
+
+func TestMayNeedRewrite(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT abalance FROM pgbench_accounts WHERE aid = $1": false,
+		"UPDATE pgbench_tellers SET tbalance = tbalance + $1":  false,
+		"select * from PG_CLASS":                               true,
+		"SELECT a ~ 'x'":                                       true,
+		"SELECT 'a'::RegClass":                                 true,
+		"SELECT ARRAY(SELECT 1)":                               true,
+		"SELECT x COLLATE \"C\" FROM t":                        true,
+		"SELECT 1 FROM information_schema.tables":              false,
+	} {
+		if got := mayNeedRewrite(q); got != want {
+			t.Errorf("mayNeedRewrite(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+func BenchmarkRewriteOrdinary(b *testing.B) {
+	q := "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"
+	for b.Loop() {
+		if Rewrite(q) != q {
+			b.Fatal("rewritten")
+		}
+	}
+}
