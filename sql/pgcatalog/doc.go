@@ -20,6 +20,12 @@
 //     pg_authid, pg_user, pg_get_userbyid); the default is the session
 //     user as the bootstrap superuser.
 //
+// Wiring: package sql calls Rewrite on every query string it parses (the
+// simple-query path in Session.Start and the extended-protocol Prepare)
+// and imports this package, which registers the tables at init. With that
+// in place, testdata/psql's scripts print byte-for-byte what PostgreSQL 15
+// prints (TestPsqlGolden, run against a server at LINERADB_PSQL_ADDR).
+//
 // OIDs: built-in types, namespaces, access methods, collations and
 // tablespaces use PostgreSQL 15's OIDs. Every table owns a block of
 // oidBlockSize OIDs derived from its catalog ID (see oids.go), holding
