@@ -239,6 +239,7 @@ func (r *Raft) applyConfEntry(e Entry) {
 	next.index = e.Index
 	r.conf = next
 	r.confChanged = true
+	r.confEntryIndex = e.Index
 	r.counters.ConfChangesApplied++
 	if r.role == RoleLeader {
 		r.leaderOnConfChange(cc)

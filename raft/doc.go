@@ -23,7 +23,10 @@
 //  3. Persist rd.Entries — first discarding stored entries at index >=
 //     rd.Entries[0].Index — and then rd.HardState if non-empty. If
 //     rd.Snapshot is non-nil, record it as the log's base (entries at or
-//     below its index are gone). Fsync if rd.MustSync.
+//     below its index are gone). Fsync if rd.MustSync. A HardState that
+//     only advances Commit may be written without an fsync unless
+//     MustSync says otherwise (it does when the commit reaches a
+//     membership change).
 //  4. Only now send rd.Messages (in any order; they may be lost,
 //     duplicated or reordered — the protocol tolerates it). A message must
 //     never leave before the state it depends on is durable: a vote or an
@@ -31,7 +34,9 @@
 //  5. If rd.Snapshot is non-nil, install the staged snapshot into the state
 //     machine. Then apply rd.CommittedEntries in order (skip EntryNoop; an
 //     EntryConfChange has already taken effect in the core, rd.ConfState
-//     reports the result).
+//     reports the result). Act on membership (e.g. shut a removed member
+//     down) from rd.ConfState, not Status: Status may show a change whose
+//     commit is not durable yet.
 //  6. Deliver rd.ReadStates: a read with Context may be served once the
 //     state machine has applied ReadState.Index.
 //  7. Call Advance(rd).
@@ -56,6 +61,26 @@
 //     configuration is a function of the committed prefix and the snapshot.
 //     A leader proposes one only after committing an entry of its own term
 //     and while no other change is uncommitted.
+//   - The commit of a membership change is durable before it is acted
+//     on: Ready.MustSync is true whenever HardState.Commit reaches a conf
+//     change entry that no earlier Ready's commit reached, so the fsync
+//     precedes the messages sent under the new configuration and the
+//     ConfState reported to the owner. Restart rebuilds the membership
+//     from the durable commit, so a member comes back under exactly the
+//     membership it last reported, never an older one. Without this a
+//     leader that committed the removal of the other voter of a pair,
+//     whose removed peer was then shut down, could crash, restart under
+//     the pair, and campaign for the gone member's vote forever (sim seed
+//     11603). Commits of normal entries alone stay unsynced (the entries
+//     are durable on a quorum; a restarted member relearns the commit).
+//     We keep activation at commit rather than using the latest
+//     configuration in the log (thesis §4.1) because truncating an
+//     uncommitted suffix then never has to undo a change; the cost is that
+//     the surviving voters must learn a removal's commit before the
+//     removed member is shut down. In a pair whose leader removes itself,
+//     the survivor learns the commit from the leader's last broadcast or,
+//     if that is lost, by winning an election with the removed member's
+//     vote; so the operator must wait for the survivor's ConfState.
 //   - A leader counts its own entries toward commit only once they are
 //     durable (after the Advance that covered them).
 //   - Read-index confirmation uses a round counter echoed by heartbeats, not
@@ -97,7 +122,8 @@
 //     never decreases and committed entries are never truncated;
 //   - entries are contiguous and their terms never decrease; the last
 //     entry's term <= the current term;
-//   - the configuration in force is the one at the commit index;
+//   - the configuration in force is the one at the commit index, and the
+//     newest conf change entry in force is at or below it;
 //   - a leader voted for itself, knows itself as leader, and for every
 //     peer Match < Next and Match <= last index.
 //

@@ -21,10 +21,17 @@ type testApp struct {
 	id  uint64
 	cfg Config
 	r   *Raft
-	// Durable raft state (what raftlog would hold).
-	hs   HardState
-	snap SnapshotMeta
-	ents []Entry
+	// Durable raft state (what raftlog would hold). hs is the hard state
+	// last written, hsSynced the one last fsynced: a crash keeps only the
+	// latter. Entries and snapshots always come with MustSync (persist
+	// checks), so they need no such pair.
+	hs       HardState
+	hsSynced HardState
+	snap     SnapshotMeta
+	ents     []Entry
+	// conf is the membership last reported in a Ready (nil before any):
+	// a restart must come back under exactly it.
+	conf *ConfState
 	// State machine: applied normal entries, and its applied index.
 	sm      []Entry
 	applied uint64
@@ -106,7 +113,8 @@ func newNetworkFrom(t testing.TB, states map[uint64]Recovered, mutate func(*Conf
 		down: map[uint64]bool{}, committed: map[uint64]Entry{}}
 	for id, rc := range states {
 		rc.Entries = slices.Clone(rc.Entries)
-		a := &testApp{id: id, snaps: map[uint64][]byte{}, hs: rc.HardState, snap: rc.Snapshot, ents: slices.Clone(rc.Entries), applied: rc.Applied}
+		a := &testApp{id: id, snaps: map[uint64][]byte{}, hs: rc.HardState, hsSynced: rc.HardState,
+			snap: rc.Snapshot, ents: slices.Clone(rc.Entries), applied: rc.Applied}
 		a.cfg = Config{ID: id, ElectionTicks: 10, HeartbeatTicks: 1,
 			Rand: rand.New(rand.NewPCG(id, 7)), SnapshotSource: a}
 		if mutate != nil {
@@ -229,6 +237,12 @@ func (nw *network) persist(a *testApp, rd Ready) {
 	if !rd.HardState.IsEmpty() {
 		a.hs = rd.HardState
 	}
+	if !rd.MustSync && (len(rd.Entries) > 0 || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0) {
+		nw.violation("node %d: entries or snapshot state without MustSync", a.id)
+	}
+	if rd.MustSync {
+		a.hsSynced = a.hs
+	}
 }
 
 func (nw *network) apply(a *testApp, rd Ready) {
@@ -255,6 +269,10 @@ func (nw *network) apply(a *testApp, rd Ready) {
 	a.reads = append(a.reads, rd.ReadStates...)
 	if rd.SoftState != nil {
 		a.soft = *rd.SoftState
+	}
+	if rd.ConfState != nil {
+		cs := ConfState{Voters: slices.Clone(rd.ConfState.Voters), Learners: slices.Clone(rd.ConfState.Learners)}
+		a.conf = &cs
 	}
 }
 
@@ -346,13 +364,21 @@ func (nw *network) isolate(id uint64) {
 
 func (nw *network) heal() { nw.cut = map[[2]uint64]bool{} }
 
-// restart rebuilds node id's core from its durable state (a crash loses
-// only what was never persisted; here Ready handling is atomic).
+// restart rebuilds node id's core from its durable state after a crash.
+// Ready handling is atomic here, but a hard state written without an
+// fsync (a commit-only Ready) is lost, and with it the state machine's
+// applies beyond the synced commit (the model: the state machine is made
+// durable by the same fsync). The restarted member must come back under
+// the membership it last reported: an older one may need a member that
+// was removed and shut down since.
 func (nw *network) restart(id uint64) {
 	a := nw.apps[id]
 	if a.r.outstanding {
 		nw.t.Fatalf("restart with a Ready outstanding")
 	}
+	a.hs = a.hsSynced
+	a.applied = min(a.applied, max(a.hs.Commit, a.snap.Index))
+	a.sm = slices.DeleteFunc(a.sm, func(e Entry) bool { return e.Index > a.applied })
 	cfg := a.cfg
 	cfg.Rand = rand.New(rand.NewPCG(id, a.hs.Term+a.applied))
 	r, err := New(cfg, Recovered{HardState: a.hs, Snapshot: a.snap, Entries: slices.Clone(a.ents), Applied: a.applied})
@@ -360,6 +386,12 @@ func (nw *network) restart(id uint64) {
 		nw.t.Fatalf("restart %d: %v", id, err)
 	}
 	a.r = r
+	if a.conf != nil {
+		if got := r.conf.confState(); !slices.Equal(got.Voters, a.conf.Voters) || !slices.Equal(got.Learners, a.conf.Learners) {
+			nw.violation("node %d restarted with commit %d under voters %v learners %v, but had reported voters %v learners %v",
+				id, r.log.committed, got.Voters, got.Learners, a.conf.Voters, a.conf.Learners)
+		}
+	}
 }
 
 // compact snapshots node id's state machine at its applied index.

@@ -83,6 +83,11 @@ type Raft struct {
 	snap SnapshotMeta
 	// pendingConfIndex is the index of the leader's last proposed conf change.
 	pendingConfIndex uint64
+	// confEntryIndex is the index of the newest conf change entry that took
+	// effect (0 if none has since New). Invariant: confEntryIndex <=
+	// committed. A Ready whose commit covers it for the first time must be
+	// synced (see mustSync).
+	confEntryIndex uint64
 
 	progress map[uint64]*Progress
 	// appendsQueued says some Progress has appendQueued set (leader only).

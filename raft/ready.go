@@ -39,8 +39,11 @@ type Ready struct {
 	// ConfState is non-nil when the membership changed (a conf change
 	// committed or a snapshot was installed).
 	ConfState *ConfState
-	// MustSync is true when HardState or Entries need an fsync before
-	// Messages go out.
+	// MustSync is true when HardState, Entries or the snapshot need an
+	// fsync before Messages go out and CommittedEntries are applied. It is
+	// true whenever HardState.Commit reaches a membership change that no
+	// earlier Ready's commit reached, so a membership change is durable
+	// before anything acts on it (see mustSync).
 	MustSync bool
 }
 
@@ -95,11 +98,26 @@ func (r *Raft) Ready() Ready {
 		cs := r.conf.confState()
 		rd.ConfState = &cs
 	}
-	rd.MustSync = len(rd.Entries) > 0 || rd.HardState.Term != r.prevHard.Term ||
-		rd.HardState.Vote != r.prevHard.Vote || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0
+	rd.MustSync = r.mustSync(rd)
 	r.readStates, r.chunks, r.installed, r.confChanged = nil, nil, nil, false
 	r.outstanding = true
 	return rd
+}
+
+// mustSync reports whether rd's durable state needs an fsync before its
+// messages leave and its committed entries are applied: new entries, a
+// new term or vote, snapshot state, or a commit that reaches a membership
+// change for the first time. The last is there because membership takes
+// effect at commit and is rebuilt at restart from the durable commit
+// index: were that commit lost in a crash, the member would come back
+// under the configuration before the change — one whose quorum may need a
+// member that has since been removed and shut down (sim seed 11603). A
+// commit that covers only normal entries may still be lost: the entries
+// are durable on a quorum and the commit index is learned again.
+func (r *Raft) mustSync(rd Ready) bool {
+	return len(rd.Entries) > 0 || rd.HardState.Term != r.prevHard.Term ||
+		rd.HardState.Vote != r.prevHard.Vote || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0 ||
+		r.confEntryIndex > r.prevHard.Commit
 }
 
 // outboxRetainMsgsMax bounds the scratch outbox kept between Readies; a

@@ -210,6 +210,9 @@ func (s *safetyRun) crashOrRestart(id uint64) {
 	if nw.down[id] {
 		delete(nw.down, id)
 		nw.restart(id)
+		// A crash may lose a commit-only hard state: the commit index
+		// may restart lower, by design.
+		s.commits[id] = nw.raft(id).log.committed
 		return
 	}
 	down := 0

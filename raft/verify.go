@@ -18,6 +18,9 @@ func (r *Raft) verify() error {
 	if want := (membership{voters: r.conf.voters, learners: r.conf.learners}).withAll(); !slices.Equal(r.conf.all, want.all) {
 		return fmt.Errorf("raft %d: cached members %v, voters %v learners %v", r.id, r.conf.all, r.conf.voters, r.conf.learners)
 	}
+	if r.confEntryIndex > r.log.committed {
+		return fmt.Errorf("raft %d: conf change %d in force beyond commit %d", r.id, r.confEntryIndex, r.log.committed)
+	}
 	if r.conf.index != r.log.committed {
 		return fmt.Errorf("raft %d: conf at %d but commit %d", r.id, r.conf.index, r.log.committed)
 	}

@@ -9,8 +9,9 @@ import (
 	"github.com/lineradb/lineradb/raft"
 )
 
-// Raft bugs the campaign found, as minimal reproductions. They fail until
-// package raft is fixed, so they run only when asked:
+// Raft bugs the campaign found, as minimal reproductions. Those still open
+// fail until package raft is fixed, so they run only when asked; fixed
+// ones run by default to guard against regressions:
 //
 //	go test ./sim -run TestRaftBug -raftbugs -v
 var flagRaftBugs = flag.Bool("raftbugs", false, "run the reproductions of open raft bugs (they fail until fixed)")
@@ -33,11 +34,9 @@ var flagRaftBugs = flag.Bool("raftbugs", false, "run the reproductions of open r
 //
 // The campaign works around it in its harness (raftNode.persist syncs a
 // Ready whose committed entries include a conf change); this test turns
-// the workaround off.
+// the workaround off. Fixed in package raft (Ready.MustSync is true when
+// the commit reaches a conf change), so it runs by default.
 func TestRaftBugConfRegressesAfterRestart(t *testing.T) {
-	if !*flagRaftBugs {
-		t.Skip("reproduces an open raft bug; run with -raftbugs")
-	}
 	soleSurvivorRestarts(t, true)
 }
 
