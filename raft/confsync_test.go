@@ -143,3 +143,21 @@ func TestVerifyRejectsConfBeyondCommit(t *testing.T) {
 		t.Fatal("verify accepted a conf change in force beyond the commit")
 	}
 }
+
+// A Ready that carries only messages (a leader's heartbeats) changes
+// nothing durable, so it must not ask for an fsync.
+func TestHeartbeatOnlyReadyNeedsNoSync(t *testing.T) {
+	r := &Raft{prevHard: HardState{Term: 3, Vote: 1, Commit: 7}}
+	if r.mustSync(Ready{Messages: []Message{{Type: MsgHeartbeat}}}) {
+		t.Fatal("a Ready with only messages asked for an fsync")
+	}
+	if !r.mustSync(Ready{HardState: HardState{Term: 4, Vote: 0, Commit: 7}}) {
+		t.Fatal("a new term must be synced")
+	}
+	if !r.mustSync(Ready{HardState: HardState{Term: 3, Vote: 2, Commit: 7}}) {
+		t.Fatal("a changed vote must be synced")
+	}
+	if r.mustSync(Ready{HardState: HardState{Term: 3, Vote: 1, Commit: 8}}) {
+		t.Fatal("a commit-only advance (no membership change) needs no fsync")
+	}
+}

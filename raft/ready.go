@@ -115,8 +115,11 @@ func (r *Raft) Ready() Ready {
 // commit that covers only normal entries may still be lost: the entries
 // are durable on a quorum and the commit index is learned again.
 func (r *Raft) mustSync(rd Ready) bool {
-	return len(rd.Entries) > 0 || rd.HardState.Term != r.prevHard.Term ||
-		rd.HardState.Vote != r.prevHard.Vote || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0 ||
+	// An empty HardState means "unchanged", not "term 0": comparing it
+	// with the previous one would ask for an fsync on every heartbeat.
+	hardChanged := !rd.HardState.IsEmpty() &&
+		(rd.HardState.Term != r.prevHard.Term || rd.HardState.Vote != r.prevHard.Vote)
+	return len(rd.Entries) > 0 || hardChanged || rd.Snapshot != nil || len(rd.SnapshotChunks) > 0 ||
 		r.confEntryIndex > r.prevHard.Commit
 }
 
