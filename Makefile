@@ -15,10 +15,13 @@ run:
 	$(GO) run ./cmd/lineradb-server --data-dir=./data
 
 # vet + gofmt + every package's tests (the determinism lint, property tests,
-# TestDeterminism and a short simulation campaign among them), with the
-# expensive invariant checks compiled in.
+# TestDeterminism, the real-process integration tests), with the expensive
+# invariant checks compiled in; then 200 seeds each of the Raft and the
+# whole-database simulation campaigns.
 test: lint
 	$(GO) test -tags invariants -count=1 -timeout 20m $(PKGS)
+	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestRaft$$' -seeds=200
+	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSim$$' -seeds=200
 
 # A long campaign: make sim SEEDS=10000
 sim:
