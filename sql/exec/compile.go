@@ -126,6 +126,9 @@ func compileConst(x *ast.Const) (*expr, error) {
 	case ast.ConstDecimal:
 		d, err := types.ParseDecimal(x.Text)
 		if err != nil {
+			if strings.Contains(err.Error(), "overflow") {
+				return nil, sqlerr.New(sqlerr.NumericValueOutOfRange, "value overflows numeric format").At(x.Pos)
+			}
 			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid numeric literal %q", x.Text).At(x.Pos)
 		}
 		return constExpr(types.Numeric, &types.DNumeric{Decimal: *d}, x.Text), nil

@@ -54,7 +54,10 @@ func (env *Env) prepareInsert(s *ast.Insert) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s.Columns) == 0 && s.Source != nil && s.Source.Values != nil && len(s.Source.Values[0]) < len(cols) {
+	if s.Source == nil {
+		cols = nil // DEFAULT VALUES: every column takes its default
+	}
+	if len(s.Columns) == 0 && s.Source != nil && len(s.Source.Values) > 0 && len(s.Source.Values[0]) < len(cols) {
 		cols = cols[:len(s.Source.Values[0])] // the rest take their defaults
 	}
 	source, err := env.insertSource(s, t, w, cols)

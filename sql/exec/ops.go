@@ -158,13 +158,17 @@ func cmpTest(op string) func(int) bool {
 }
 
 func (cp *compiler) like(op string, l, r *expr, pos int) (*expr, error) {
-	var err error
-	if l, err = cp.coerce(l, types.Text, types.CastImplicit, ""); err != nil || l.T.Family() != types.FamString {
+	// Coerce into new variables: a failed coerce returns nil, and the
+	// error message needs the operands' original types.
+	lt, err := cp.coerce(l, types.Text, types.CastImplicit, "")
+	if err != nil || lt.T.Family() != types.FamString {
 		return nil, opMissing(op, l, r, pos)
 	}
-	if r, err = cp.coerce(r, types.Text, types.CastImplicit, ""); err != nil || r.T.Family() != types.FamString {
+	rt, err := cp.coerce(r, types.Text, types.CastImplicit, "")
+	if err != nil || rt.T.Family() != types.FamString {
 		return nil, opMissing(op, l, r, pos)
 	}
+	l, r = lt, rt
 	fold := strings.Contains(op, "*")
 	neg := strings.HasPrefix(op, "!")
 	return strict(types.Bool, "("+l.text+" "+op+" "+r.text+")", []*expr{l, r}, func(_ *Ctx, ds []types.Datum) (types.Datum, error) {

@@ -132,6 +132,11 @@ func scaleInterval(op string, swapped bool) datumOp {
 		days += (months - wm) * 30
 		wd := math.Trunc(days)
 		micros += (days - wd) * 86400e6
+		if wm > math.MaxInt32 || wm < math.MinInt32 || wd > math.MaxInt32 || wd < math.MinInt32 || math.Abs(micros) > 9e18 {
+			// The fields are int32/int64: a wrapped value would be a
+			// silently wrong answer.
+			return nil, sqlerr.New(sqlerr.DatetimeFieldOverflow, "interval out of range")
+		}
 		return types.DInterval{Months: int32(wm), Days: int32(wd), Micros: int64(math.Round(micros))}, nil
 	}
 }

@@ -45,8 +45,11 @@ func ParseDecimal(s string) (*Decimal, error) {
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		mant = s[:i]
 		var err error
-		if exp, err = parseInt64(s[i+1:]); err != nil || exp > 1000 || exp < -1000 {
+		if exp, err = parseInt64(s[i+1:]); err != nil {
 			return nil, bad
+		}
+		if exp > 1000 || exp < -1000 {
+			return nil, fmt.Errorf("value overflows numeric format")
 		}
 	}
 	neg := false
