@@ -2,6 +2,8 @@ package exec
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/catalog"
@@ -301,8 +303,9 @@ func insertOne(c *Ctx, w *tableWriter, up *upsertPlan, row types.Row) (types.Row
 		}
 	}
 	updated := append(types.Row{}, old...)
-	for i, e := range up.sets {
-		if updated[i], err = e.eval(c, both); err != nil {
+	// In column order, so that which error a row reports is deterministic.
+	for _, i := range slices.Sorted(maps.Keys(up.sets)) {
+		if updated[i], err = up.sets[i].eval(c, both); err != nil {
 			return nil, false, err
 		}
 	}
