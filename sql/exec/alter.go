@@ -3,8 +3,10 @@ package exec
 import (
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/catalog"
+	"github.com/lineradb/lineradb/sql/keys"
 	"github.com/lineradb/lineradb/sql/parser"
 	"github.com/lineradb/lineradb/sql/sqlerr"
+	"github.com/lineradb/lineradb/sql/types"
 )
 
 func alterTable(c *Ctx, s *ast.AlterTable) (Result, error) {
@@ -33,9 +35,11 @@ func alterTable(c *Ctx, s *ast.AlterTable) (Result, error) {
 	return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)
 }
 
-// alterAddColumn adds a column. Existing rows read it as NULL, so a
-// DEFAULT or NOT NULL on a non-empty table is refused rather than
-// rewriting every row (a follow-up can add the backfill).
+// alterAddColumn adds a column. Existing rows are rewritten with the
+// column's default (evaluated per row, so nextval gives each its own
+// value) when it has one, and checked against NOT NULL and CHECK, as
+// PostgreSQL's table rewrite does; without a default they read it as NULL
+// with no rewrite.
 func alterAddColumn(c *Ctx, t *catalog.Table, cmd ast.AlterCmd) error {
 	if col, _ := t.Column(cmd.Column.Name); col != nil {
 		if cmd.IfNotExists {
@@ -46,26 +50,61 @@ func alterAddColumn(c *Ctx, t *catalog.Table, cmd ast.AlterCmd) error {
 	if cmd.Column.PrimaryKey || cmd.Column.Unique {
 		return sqlerr.Unsupported("ADD COLUMN with PRIMARY KEY or UNIQUE")
 	}
-	nSeq := len(t.Sequences)
+	nSeq, nChecks := len(t.Sequences), len(t.Checks)
 	if err := addColumn(t, cmd.Column); err != nil {
 		return err
-	}
-	col := t.Columns[len(t.Columns)-1]
-	if col.Default != "" || col.NotNull {
-		rows, err := newScan(t, t.Name).run(c)
-		if err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			return sqlerr.Unsupported("ADD COLUMN with DEFAULT or NOT NULL on a non-empty table")
-		}
 	}
 	for _, s := range t.Sequences[nSeq:] {
 		if err := catalog.CreateSequence(c.Txn, s, t.ID); err != nil {
 			return err
 		}
 	}
-	return validateChecks(c, t)
+	if err := validateChecks(c, t); err != nil {
+		return err
+	}
+	col := t.Columns[len(t.Columns)-1]
+	if col.Default != "" || col.NotNull || len(t.Checks) > nChecks {
+		return backfillColumn(c, t)
+	}
+	return nil
+}
+
+// backfillColumn fills the table's last (new) column in every existing
+// row and validates the rows. Index entries do not change: no index can
+// cover a column that did not exist.
+func backfillColumn(c *Ctx, t *catalog.Table) error {
+	env := &Env{Txn: c.Txn, Loc: c.Loc}
+	w, err := env.newWriter(t)
+	if err != nil {
+		return err
+	}
+	rows, err := newScan(t, t.Name).run(c)
+	if err != nil {
+		return err
+	}
+	last := len(t.Columns) - 1
+	col := t.Columns[last]
+	for _, row := range rows {
+		if err := c.poll(); err != nil {
+			return err
+		}
+		if row[last], err = defaultExpr(w, last).eval(c, nil); err != nil {
+			return err
+		}
+		if col.NotNull && types.IsNull(row[last]) {
+			return sqlerr.New(sqlerr.NotNullViolation, "column %q of relation %q contains null values", col.Name, t.Name)
+		}
+		if err := w.validate(c, row); err != nil {
+			if e := sqlerr.Wrap(err); e.Code == sqlerr.CheckViolation {
+				return sqlerr.New(sqlerr.CheckViolation, "check constraint of relation %q is violated by some row", t.Name)
+			}
+			return err
+		}
+		if err := c.Txn.Put(w.rowKey(row), keys.EncodeRow(t.ColumnIDs(), row)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func alterDropColumn(t *catalog.Table, cmd ast.AlterCmd) error {
