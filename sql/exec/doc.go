@@ -13,6 +13,11 @@
 //     rows and command tag. It never begins or commits a transaction.
 //  3. Errors are *sqlerr.Error; resource limits (work rows, series
 //     length, nesting) become 54000/54001 errors, never a hang or panic.
+//  4. If Ctx.Interrupted is set it is polled before every kv operation and
+//     every pollRowsInterval rows of work; its error ends the statement.
+//  5. COPY: PrepareCopyFrom gives the data's columns and an Insert of typed
+//     rows with every constraint; PrepareCopyTo plans COPY TO as a query
+//     (tag "COPY n").
 //
 // Execution materialises each plan node's rows (bounded by workRowsMax per
 // node): simple, deterministic, and enough until streaming is needed.

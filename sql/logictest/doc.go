@@ -15,5 +15,9 @@
 //	<one line per row, values separated by single spaces; NULL, (empty)>
 //
 // The expected results are what PostgreSQL 15 answers (pg_compare.sh runs
-// the same files against a local PostgreSQL to check them).
+// the same files against a local PostgreSQL, compares statuses, SQLSTATEs
+// and rows, and with --write regenerates the results). A record preceded
+// by a comment line starting "# lineradb:" is one where LineraDB
+// deliberately differs (a construct it rejects with 0A000); the comment
+// says why, and pg_compare.sh does not ask PostgreSQL about it.
 package logictest
