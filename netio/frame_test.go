@@ -242,27 +242,3 @@ func TestFrameMaxPanicsOnNonsense(t *testing.T) {
 		}()
 	}
 }
-
-func TestHandshake(t *testing.T) {
-	hs := appendHandshake(nil, 7, 9)
-	from, to, err := decodeHandshake(hs)
-	if err != nil || from != 7 || to != 9 {
-		t.Fatalf("decode: from=%d to=%d err=%v", from, to, err)
-	}
-	if string(hs[:4]) != "LNDB" || len(hs) != handshakeBytes {
-		t.Fatalf("handshake %x does not match the documented layout", hs)
-	}
-	for i := range len(hs) * 8 {
-		bad := bytes.Clone(hs)
-		bad[i/8] ^= 1 << (i % 8)
-		if _, _, err := decodeHandshake(bad); !errors.Is(err, ErrBadHandshake) {
-			t.Fatalf("bit %d flipped: err=%v, want ErrBadHandshake", i, err)
-		}
-	}
-	if _, _, err := decodeHandshake(appendHandshake(nil, 0, 9)); !errors.Is(err, ErrBadHandshake) {
-		t.Fatalf("zero sender accepted: %v", err)
-	}
-	if _, _, err := decodeHandshake(hs[:handshakeBytes-1]); !errors.Is(err, ErrBadHandshake) {
-		t.Fatalf("short handshake accepted: %v", err)
-	}
-}

@@ -32,6 +32,14 @@ type TCPStats struct {
 	Dials      uint64
 	Reconnects uint64
 	DialErrors uint64
+	// ProbesAnswered counts discovery probes (hellos addressed to node 0)
+	// this node replied to.
+	ProbesAnswered uint64
+	// PeersLearned counts peers added from an inbound hello (LearnPeers).
+	PeersLearned uint64
+	// WrongNode counts outbound connections closed because the node that
+	// replied was not the peer the dialer expected at that address.
+	WrongNode uint64
 	// InboundAccepted counts inbound connections accepted;
 	// InboundRejected counts those closed at once because InboundConnsMax
 	// were already open.
@@ -53,6 +61,9 @@ type tcpCounters struct {
 	dials            atomic.Uint64
 	reconnects       atomic.Uint64
 	dialErrors       atomic.Uint64
+	probesAnswered   atomic.Uint64
+	peersLearned     atomic.Uint64
+	wrongNode        atomic.Uint64
 	inboundAccepted  atomic.Uint64
 	inboundRejected  atomic.Uint64
 }
@@ -70,6 +81,9 @@ func (c *tcpCounters) snapshot() TCPStats {
 		Dials:            c.dials.Load(),
 		Reconnects:       c.reconnects.Load(),
 		DialErrors:       c.dialErrors.Load(),
+		ProbesAnswered:   c.probesAnswered.Load(),
+		PeersLearned:     c.peersLearned.Load(),
+		WrongNode:        c.wrongNode.Load(),
 		InboundAccepted:  c.inboundAccepted.Load(),
 		InboundRejected:  c.inboundRejected.Load(),
 	}

@@ -1,6 +1,7 @@
 package netio
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,6 +99,33 @@ type TCPConfig struct {
 	ReconnectBackoffMax time.Duration
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+
+	// ServerTLS and ClientTLS turn on TLS for every connection: inbound
+	// connections are TLS server connections with ServerTLS, dials are TLS
+	// client connections with ClientTLS. Set both or neither; for mutual
+	// authentication between nodes use MutualTLS, which builds a pair that
+	// requires and verifies a certificate from the cluster's CA on both
+	// sides. With TLS on, a plaintext peer fails at the listener's TLS
+	// handshake (counted in BadHandshakes) and never reaches the hello.
+	ServerTLS *tls.Config
+	ClientTLS *tls.Config
+
+	// AdvertiseAddr is the address sent in every hello for peers to reach
+	// this node at (see LearnPeers). Default: the listener's address; a
+	// receiver replaces an unspecified host (0.0.0.0, ::) with the address
+	// the connection came from.
+	AdvertiseAddr string
+	// LearnPeers makes an inbound connection from a node this transport
+	// has no address for add that node as a peer at the address its hello
+	// advertised, so a node started without peers can answer the leader
+	// that adds it. An address set by Peers or AddPeer is never replaced
+	// by a learned one. Without TLS, anyone who can connect can name
+	// itself any id — as it can already send frames as any id.
+	LearnPeers bool
+	// PeerLearned, if set, is called after LearnPeers added a peer, on the
+	// connection's goroutine; like Handler it must return quickly and not
+	// call Close.
+	PeerLearned func(id NodeID, addr string)
 }
 
 // withDefaults returns c with zero fields defaulted, or an error naming the
@@ -139,6 +167,15 @@ func (c TCPConfig) validate() error {
 	case c.ReconnectBackoffMin < 0 || c.ReconnectBackoffMax < c.ReconnectBackoffMin:
 		return fmt.Errorf("netio: reconnect backoff [%v, %v] is not a valid range",
 			c.ReconnectBackoffMin, c.ReconnectBackoffMax)
+	case (c.ServerTLS == nil) != (c.ClientTLS == nil):
+		return errors.New("netio: ServerTLS and ClientTLS must be set together")
+	case c.ServerTLS != nil && len(c.ServerTLS.Certificates) == 0 && c.ServerTLS.GetCertificate == nil:
+		return errors.New("netio: ServerTLS has no certificate")
+	}
+	if c.AdvertiseAddr != "" {
+		if err := checkAdvertiseAddr(c.AdvertiseAddr); err != nil {
+			return fmt.Errorf("netio: AdvertiseAddr: %w", err)
+		}
 	}
 	for id, addr := range c.Peers {
 		if err := c.checkPeer(id, addr); err != nil {
@@ -213,6 +250,18 @@ func NewTCP(cfg TCPConfig) (*TCPTransport, error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("netio: listen on %q: %w", cfg.ListenAddr, err)
+	}
+	if cfg.AdvertiseAddr == "" {
+		cfg.AdvertiseAddr = ln.Addr().String()
+	}
+	if err := checkAdvertiseAddr(cfg.AdvertiseAddr); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("netio: advertised address: %w", err)
+	}
+	if cfg.ServerTLS != nil {
+		// The TLS handshake runs on the reader's first read, inside
+		// HandshakeTimeout, never in the accept loop.
+		ln = tls.NewListener(ln, cfg.ServerTLS)
 	}
 	t := &TCPTransport{
 		cfg:           cfg,

@@ -83,11 +83,12 @@ func (t *TCPTransport) claimInbound(from NodeID, conn net.Conn) {
 }
 
 // serveInbound is an inbound connection's reader goroutine: it checks the
-// handshake, then decodes frames and hands them to the handler until the
-// connection ends or a frame is bad.
+// hello and replies, answers a discovery probe and closes it, or else
+// decodes frames and hands them to the handler until the connection ends
+// or a frame is bad.
 func (t *TCPTransport) serveInbound(conn net.Conn) {
 	defer t.wg.Done()
-	from, err := t.readHandshake(conn)
+	h, err := t.handshakeInbound(conn)
 	if err != nil {
 		t.forgetInbound(conn, 0)
 		if !t.closed.Load() {
@@ -96,43 +97,78 @@ func (t *TCPTransport) serveInbound(conn net.Conn) {
 		}
 		return
 	}
-	defer t.forgetInbound(conn, from)
-	t.claimInbound(from, conn)
-	err = t.readFrames(conn, from)
+	if h.probe() {
+		t.stats.probesAnswered.Add(1)
+		t.log.Debug("netio: answered a discovery probe", "from", uint64(h.from), "remote", conn.RemoteAddr())
+		t.forgetInbound(conn, 0)
+		return
+	}
+	defer t.forgetInbound(conn, h.from)
+	t.learnPeer(h, conn.RemoteAddr())
+	t.claimInbound(h.from, conn)
+	err = t.readFrames(conn, h.from)
 	switch {
 	case t.closed.Load() || err == nil:
 	case errors.As(err, new(*FrameError)):
 		t.stats.badFrames.Add(1)
-		t.log.Warn("netio: bad frame, closing connection", "peer", uint64(from),
+		t.log.Warn("netio: bad frame, closing connection", "peer", uint64(h.from),
 			"remote", conn.RemoteAddr(), "err", err)
 	default:
-		t.log.Info("netio: inbound connection ended", "peer", uint64(from), "err", err)
+		t.log.Info("netio: inbound connection ended", "peer", uint64(h.from), "err", err)
 	}
 }
 
-// readHandshake reads and validates the handshake within HandshakeTimeout
-// and returns the sender.
-func (t *TCPTransport) readHandshake(conn net.Conn) (NodeID, error) {
-	if err := conn.SetReadDeadline(time.Now().Add(t.cfg.HandshakeTimeout)); err != nil {
-		return 0, err
+// handshakeInbound reads and validates the hello within HandshakeTimeout
+// (with TLS, the TLS handshake runs inside the same deadline), replies
+// with this node's id, and returns the hello. A valid hello addressed to
+// another node still gets the reply, so the dialer learns whose address
+// it has, and is then refused.
+func (t *TCPTransport) handshakeInbound(conn net.Conn) (hello, error) {
+	if err := conn.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout)); err != nil {
+		return hello{}, err
 	}
-	var b [handshakeBytes]byte
-	if _, err := io.ReadFull(conn, b[:]); err != nil {
-		return 0, fmt.Errorf("%w: reading: %v", ErrBadHandshake, err)
-	}
-	from, to, err := decodeHandshake(b[:])
+	h, err := readHello(conn)
 	if err != nil {
-		return 0, err
+		return hello{}, err
 	}
-	if to != t.cfg.ID {
-		return 0, fmt.Errorf("%w: addressed to node %d, this is node %d", ErrBadHandshake, to, t.cfg.ID)
+	if _, err := conn.Write(appendReply(nil, t.cfg.ID)); err != nil {
+		return hello{}, fmt.Errorf("%w: writing reply: %v", ErrBadHandshake, err)
 	}
-	if from == t.cfg.ID {
-		return 0, fmt.Errorf("%w: sender claims to be this node %d", ErrBadHandshake, from)
+	// A node that reached itself (its own address among its peers) still
+	// gets the reply, so it can tell.
+	if h.from == t.cfg.ID {
+		return hello{}, fmt.Errorf("%w: sender claims to be this node %d", ErrBadHandshake, h.from)
+	}
+	if !h.probe() && h.to != t.cfg.ID {
+		return hello{}, fmt.Errorf("%w: addressed to node %d, this is node %d", ErrBadHandshake, h.to, t.cfg.ID)
 	}
 	// Peers may be idle for long stretches; liveness of an idle connection
 	// is left to TCP keep-alive.
-	return from, conn.SetReadDeadline(time.Time{})
+	return h, conn.SetDeadline(time.Time{})
+}
+
+// learnPeer adds h's sender as a peer at its advertised address when
+// LearnPeers is on and the transport has no address for it yet.
+func (t *TCPTransport) learnPeer(h hello, remote net.Addr) {
+	if !t.cfg.LearnPeers || h.addr == "" {
+		return
+	}
+	addr := resolveAdvertised(h.addr, remote)
+	if addr == "" || t.cfg.checkPeer(h.from, addr) != nil {
+		return
+	}
+	t.mu.Lock()
+	if t.closed.Load() || t.peers[h.from] != nil {
+		t.mu.Unlock()
+		return
+	}
+	t.startPeerLocked(h.from, addr)
+	t.mu.Unlock()
+	t.stats.peersLearned.Add(1)
+	t.log.Info("netio: learned a peer's address from its hello", "peer", uint64(h.from), "addr", addr)
+	if t.cfg.PeerLearned != nil {
+		t.cfg.PeerLearned(h.from, addr)
+	}
 }
 
 // readFrames delivers frames from conn until it ends (nil error on a clean

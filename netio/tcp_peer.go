@@ -3,6 +3,8 @@ package netio
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -146,10 +148,20 @@ func jitter(d time.Duration) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
+// dial opens a connection to addr: plain TCP, or TLS (handshake included,
+// all within DialTimeout) when tlsCfg is set.
+func dial(ctx context.Context, addr string, timeout time.Duration, tlsCfg *tls.Config) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: timeout}
+	if tlsCfg == nil {
+		return nd.DialContext(ctx, "tcp", addr)
+	}
+	td := tls.Dialer{NetDialer: nd, Config: tlsCfg}
+	return td.DialContext(ctx, "tcp", addr)
+}
+
 // connect dials the peer and registers the connection for stop.
 func (p *peerWriter) connect() (net.Conn, bool) {
-	dialer := net.Dialer{Timeout: p.t.cfg.DialTimeout}
-	conn, err := dialer.DialContext(p.ctx, "tcp", p.addr)
+	conn, err := dial(p.ctx, p.addr, p.t.cfg.DialTimeout, p.t.cfg.ClientTLS)
 	if err != nil {
 		if p.ctx.Err() == nil {
 			p.t.stats.dialErrors.Add(1)
@@ -167,13 +179,18 @@ func (p *peerWriter) connect() (net.Conn, bool) {
 		conn.Close()
 		return nil, false
 	}
+	return conn, true
+}
+
+// connected counts an established connection (one whose handshake
+// succeeded).
+func (p *peerWriter) connected() {
 	p.t.stats.dials.Add(1)
 	if p.everConnected {
 		p.t.stats.reconnects.Add(1)
 	}
 	p.everConnected = true
 	p.log.Info("netio: connected to peer")
-	return conn, true
 }
 
 // serve writes the handshake, then batches of queued frames, until the
@@ -181,12 +198,14 @@ func (p *peerWriter) connect() (net.Conn, bool) {
 // returns, and reports whether any frame was flushed.
 func (p *peerWriter) serve(conn net.Conn) (delivered bool) {
 	defer p.dropConn(conn)
-	dead := p.watch(conn)
 	bw := bufio.NewWriterSize(conn, writeBufferBytes)
-	if err := p.writeHandshake(conn, bw); err != nil {
-		p.log.Warn("netio: handshake write failed", "err", err)
+	if err := p.handshake(conn, bw); err != nil {
+		p.log.Warn("netio: handshake with peer failed", "err", err)
 		return false
 	}
+	p.connected()
+	// The listener writes nothing after its reply, so the watcher may read.
+	dead := p.watch(conn)
 	for {
 		select {
 		case <-p.ctx.Done():
@@ -205,14 +224,29 @@ func (p *peerWriter) serve(conn net.Conn) (delivered bool) {
 	}
 }
 
-func (p *peerWriter) writeHandshake(conn net.Conn, bw *bufio.Writer) error {
-	if err := conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout)); err != nil {
+// handshake writes the hello and reads the reply within HandshakeTimeout,
+// and fails unless the reply comes from the peer this writer serves.
+func (p *peerWriter) handshake(conn net.Conn, bw *bufio.Writer) error {
+	cfg := &p.t.cfg
+	if err := conn.SetDeadline(time.Now().Add(cfg.HandshakeTimeout)); err != nil {
 		return err
 	}
-	if _, err := bw.Write(appendHandshake(nil, p.t.cfg.ID, p.id)); err != nil {
+	h := hello{from: cfg.ID, to: p.id, addr: cfg.AdvertiseAddr}
+	if _, err := bw.Write(appendHello(nil, h)); err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	id, err := readReply(conn)
+	if err != nil {
+		return err
+	}
+	if id != p.id {
+		p.t.stats.wrongNode.Add(1)
+		return fmt.Errorf("%w: expected node %d at %s, node %d replied", ErrWrongNode, p.id, p.addr, id)
+	}
+	return conn.SetDeadline(time.Time{})
 }
 
 // writeBatch writes first and whatever else is queued, up to

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"runtime"
@@ -245,6 +246,7 @@ type garbageCase struct {
 	bytes     []byte
 	halfClose bool // close our write side after sending, as a crashed sender would
 	handshake bool // true if the handshake is valid and the fault is in a frame
+	replied   bool // true if the listener replies before closing
 }
 
 func garbageCases(t *testing.T, seed uint64, maxFrameBytes int) []garbageCase {
@@ -254,7 +256,7 @@ func garbageCases(t *testing.T, seed uint64, maxFrameBytes int) []garbageCase {
 		random[i] = byte(rng.Uint32())
 	}
 	random[0] = 'x' // never the magic, whatever the seed
-	hs := appendHandshake(nil, 9, 2)
+	hs := appendHello(nil, hello{from: 9, to: 2})
 	badMagic := bytes.Clone(hs)
 	badMagic[0] = 'X'
 	frame := func(from, to NodeID) []byte {
@@ -266,7 +268,10 @@ func garbageCases(t *testing.T, seed uint64, maxFrameBytes int) []garbageCase {
 	return []garbageCase{
 		{name: "random bytes", bytes: random},
 		{name: "bad magic", bytes: badMagic},
-		{name: "handshake for another node", bytes: appendHandshake(nil, 9, 3)},
+		{name: "handshake for another node", bytes: appendHello(nil, hello{from: 9, to: 3}), replied: true},
+		{name: "version 1 handshake", bytes: []byte("LNDB\x00\x01\x00\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x02\xde\xad\xbe\xef")},
+		{name: "hello claiming to be the listener", bytes: appendHello(nil, hello{from: 2, to: 2}), replied: true},
+		{name: "hello advertising a bad address", bytes: resum(helloWithRawAddr("x"))},
 		{name: "silent after connect", bytes: nil},
 		{name: "huge length prefix", bytes: withHS([]byte{0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0}), handshake: true},
 		{name: "one byte over the maximum", bytes: withHS(binary.BigEndian.AppendUint32(nil, uint32(maxFrameBytes-7)), make([]byte, 64)), handshake: true},
@@ -277,8 +282,9 @@ func garbageCases(t *testing.T, seed uint64, maxFrameBytes int) []garbageCase {
 	}
 }
 
-// expectClosedByPeer sends g at addr and waits for the listener to close
-// the connection.
+// expectClosedByPeer sends g at addr (the listener being node 2) and waits
+// for the listener to close the connection, checking that it replied
+// exactly when g says it should.
 func expectClosedByPeer(t *testing.T, addr string, g garbageCase) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, waitMax)
@@ -293,11 +299,14 @@ func expectClosedByPeer(t *testing.T, addr string, g garbageCase) {
 		conn.(*net.TCPConn).CloseWrite()
 	}
 	conn.SetReadDeadline(time.Now().Add(waitMax))
-	var b [1]byte
-	n, err := conn.Read(b[:])
+	got, err := io.ReadAll(conn)
 	var ne net.Error
-	if n > 0 || err == nil || (errors.As(err, &ne) && ne.Timeout()) {
-		t.Fatalf("%s: the transport did not close the connection (n=%d err=%v)", g.name, n, err)
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("%s: the transport did not close the connection (read %d bytes)", g.name, len(got))
+	}
+	replied := g.replied || g.handshake
+	if want := appendReply(nil, 2); replied && !bytes.Equal(got, want) || !replied && len(got) > 0 {
+		t.Fatalf("%s: listener sent %x, want a reply: %v", g.name, got, replied)
 	}
 }
 
@@ -317,8 +326,8 @@ func TestTCPGarbage(t *testing.T) {
 
 	// Control: a raw connection that follows the protocol is served, so
 	// the rejections below are for the faults, not for being raw.
-	control := bytes.Join([][]byte{appendHandshake(nil, 9, 2), mustFrame(t, Message{From: 9, To: 2, Type: 4, Payload: []byte("ok")})}, nil)
-	expectClosedByPeer(t, b.Addr().String(), garbageCase{name: "control", bytes: control, halfClose: true})
+	control := bytes.Join([][]byte{appendHello(nil, hello{from: 9, to: 2}), mustFrame(t, Message{From: 9, To: 2, Type: 4, Payload: []byte("ok")})}, nil)
+	expectClosedByPeer(t, b.Addr().String(), garbageCase{name: "control", bytes: control, halfClose: true, replied: true})
 	if got := cb.waitFor(t, 11)[10]; got.From != 9 || string(got.Payload) != "ok" {
 		t.Fatalf("control message: got %+v", got)
 	}
@@ -573,9 +582,9 @@ func TestTCPInboundConnsMax(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	first.Write(appendHandshake(nil, 9, 2))
+	first.Write(appendHello(nil, hello{from: 9, to: 2}))
 	waitUntil(t, "the first connection accepted", func() bool { return b.Stats().InboundAccepted == 1 })
-	expectClosedByPeer(t, b.Addr().String(), garbageCase{name: "over the bound", bytes: appendHandshake(nil, 8, 2)})
+	expectClosedByPeer(t, b.Addr().String(), garbageCase{name: "over the bound", bytes: appendHello(nil, hello{from: 8, to: 2})})
 	if s := b.Stats(); s.InboundRejected != 1 || s.InboundAccepted != 1 {
 		t.Fatalf("stats %+v, want 1 accepted and 1 rejected", s)
 	}
