@@ -35,6 +35,10 @@ type RuntimeConfig struct {
 	// InboxMax bounds the events waiting for the node loop. Inbound
 	// messages beyond it are dropped (raft retries); client calls wait.
 	InboxMax int
+	// TCP passes transport options through to netio.NewTCP (TLS, peer
+	// learning, logger, limits); its ID, ListenAddr, Peers and Handler are
+	// overwritten by the runtime from the fields above.
+	TCP netio.TCPConfig
 }
 
 // Runtime is the production node loop: ONE goroutine owns the Node and
@@ -71,7 +75,9 @@ func StartRuntime(cfg RuntimeConfig) (*Runtime, error) {
 	for id, addr := range cfg.PeerAddrs {
 		peers[netio.NodeID(id)] = addr
 	}
-	tr, err := netio.NewTCP(netio.TCPConfig{ID: netio.NodeID(cfg.Node.ID), ListenAddr: cfg.ListenAddr, Peers: peers, Handler: rt.deliver})
+	tcp := cfg.TCP
+	tcp.ID, tcp.ListenAddr, tcp.Peers, tcp.Handler = netio.NodeID(cfg.Node.ID), cfg.ListenAddr, peers, rt.deliver
+	tr, err := netio.NewTCP(tcp)
 	if err != nil {
 		return nil, err
 	}
