@@ -31,6 +31,9 @@ type cluster struct {
 	tweak    func(*Config)
 	founders []uint64
 	steps    int
+	// tap, if set, sees every message about to be delivered and may
+	// drop it (return false): tests capture and replay messages with it.
+	tap func(m netio.Message) bool
 }
 
 type testTransport struct {
@@ -126,6 +129,9 @@ func (c *cluster) deliver() {
 			continue
 		}
 		if c.dropRate > 0 && c.rng.Float64() < c.dropRate {
+			continue
+		}
+		if c.tap != nil && !c.tap(m) {
 			continue
 		}
 		c.nodes[to].Receive(m)

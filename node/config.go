@@ -40,7 +40,8 @@ type Config struct {
 	// and is added with AddPeer/AddLearner on the leader.
 	Peers    []uint64
 	Learners []uint64
-	// Rand drives election timeouts and the incarnation number. Required:
+	// Rand drives election timeouts and the first incarnation number of a
+	// fresh directory (later ones count up durably). Required:
 	// the node never touches global randomness.
 	Rand *rand.Rand
 

@@ -23,6 +23,12 @@
 //     leader); once the LOCAL replica has applied that far the transaction
 //     reads at the local applied index (≥ the read index, so still
 //     linearizable) from an LSM snapshot pinned there. Any replica serves.
+//     A read-index request's context is (node id, incarnation, sequence):
+//     unique across the cluster and across restarts, because an answer
+//     can reach a node, or an incarnation, that did not ask (sim seed
+//     292), and one matched to the wrong Begin is a stale read. The
+//     incarnation is a counter in the node's directory, bumped durably at
+//     every Open; answers to other contexts are counted and ignored.
 //     Writes are buffered in the Txn. Commit proposes the commit entry and
 //     waits for it to be applied locally; read-only transactions commit
 //     without a proposal.
@@ -89,6 +95,8 @@
 //     exceeds the durable commit index of the raft log (hard state is
 //     fsynced whenever it changes, before entries are applied).
 //   - No input reaches the Raft core while a Ready is outstanding.
+//   - A Begin is resolved only by the answer to its own read context
+//     (this node, this incarnation, its sequence number).
 //   - Every pending commit was proposed in the current term; every open
 //     Txn holds an LSM snapshot until it finishes, is detached (snapshot
 //     install, stop) or falls below the history window.

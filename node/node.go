@@ -55,18 +55,23 @@ func Open(cfg Config) (*Node, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, incarnation: cfg.Rand.Uint64(), txns: map[uint64]*Txn{}}
-	if err := n.recover(); err != nil {
+	n := &Node{cfg: cfg, txns: map[uint64]*Txn{}}
+	if err := n.recover(cfg.Rand.Uint64()); err != nil {
 		n.stop(err)
 	}
 	return n, nil
 }
 
-func (n *Node) recover() error {
+func (n *Node) recover(seed uint64) error {
 	fs := n.cfg.FS
 	if err := fs.MkdirAll(n.cfg.Dir); err != nil {
 		return err
 	}
+	inc, err := n.nextIncarnation(seed)
+	if err != nil {
+		return err
+	}
+	n.incarnation = inc
 	ptr, found, err := n.readPointer()
 	if err != nil {
 		return err

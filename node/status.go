@@ -62,6 +62,7 @@ type counters struct {
 	readOnlyCommits                                uint64
 	snapshotsTaken, snapshotsInstalled             uint64
 	badMessages, malformedEntries                  uint64
+	foreignReadStates                              uint64
 }
 
 // Metrics is the replica's metrics, for the server's /metrics and the
@@ -79,10 +80,13 @@ type Metrics struct {
 	SnapshotsInstalled          uint64
 	BadMessages                 uint64
 	MalformedEntries            uint64
-	Apply                       mvcc.Counters
-	RaftLogBytes                int64
-	LSM                         lsm.Metrics
-	Raft                        raft.Counters
+	// ForeignReadStates counts read-index answers to requests this
+	// incarnation did not issue (ignored).
+	ForeignReadStates uint64
+	Apply             mvcc.Counters
+	RaftLogBytes      int64
+	LSM               lsm.Metrics
+	Raft              raft.Counters
 }
 
 // Metrics returns the current metrics (storage figures are zero once the
@@ -95,6 +99,7 @@ func (n *Node) Metrics() Metrics {
 		CommitsAmbiguous: c.commitsAmbiguous, CommitsUnavailable: c.commitsUnavailable, ReadOnlyCommits: c.readOnlyCommits,
 		SnapshotsTaken: c.snapshotsTaken, SnapshotsInstalled: c.snapshotsInstalled,
 		BadMessages: c.badMessages, MalformedEntries: c.malformedEntries,
+		ForeignReadStates: c.foreignReadStates,
 	}
 	if n.stopped == nil && n.st != nil {
 		m.Apply, m.LSM, m.RaftLogBytes = n.st.Counters(), n.st.Metrics(), n.log.Size()

@@ -21,23 +21,27 @@ import (
 //	snap-<16 hex>.arc      the archive of the latest snapshot (served to peers)
 //	snap.staging           a snapshot being received
 //	ckpt.tmp/              a checkpoint being archived
+//	INCARNATION            the number of the latest Open (see nextIncarnation)
 //
 // diskio cannot rename directories, so switching to a new LSM rewrites the
 // pointer (tmp + Sync + Rename + SyncDir) instead.
 const (
-	raftDirName     = "raft"
-	pointerName     = "LSM"
-	pointerTmpName  = "LSM.tmp"
-	stagingName     = "snap.staging"
-	checkpointName  = "ckpt.tmp"
-	lsmDirPrefix    = "lsm-"
-	archivePrefix   = "snap-"
-	archiveSuffix   = ".arc"
-	pointerMagic    = 0x5254504c // "LPTR"
-	pointerConfMax  = 1 << 16
-	copyChunkBytes  = 1 << 20
-	archiveNameMax  = 255
-	archiveFilesMax = 1 << 20
+	raftDirName      = "raft"
+	pointerName      = "LSM"
+	pointerTmpName   = "LSM.tmp"
+	stagingName      = "snap.staging"
+	checkpointName   = "ckpt.tmp"
+	lsmDirPrefix     = "lsm-"
+	archivePrefix    = "snap-"
+	archiveSuffix    = ".arc"
+	pointerMagic     = 0x5254504c // "LPTR"
+	incarnationName  = "INCARNATION"
+	incarnationTmp   = "INCARNATION.tmp"
+	incarnationMagic = 0x434e494c // "LINC"
+	pointerConfMax   = 1 << 16
+	copyChunkBytes   = 1 << 20
+	archiveNameMax   = 255
+	archiveFilesMax  = 1 << 20
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -195,7 +199,8 @@ func (n *Node) removeOrphans(liveLSM string, liveArchive string) error {
 		switch {
 		case strings.HasPrefix(name, lsmDirPrefix) && name != liveLSM, name == checkpointName:
 			err = removeAll(n.cfg.FS, full)
-		case strings.HasPrefix(name, archivePrefix) && name != liveArchive, name == stagingName, name == pointerTmpName:
+		case strings.HasPrefix(name, archivePrefix) && name != liveArchive, name == stagingName, name == pointerTmpName,
+			name == incarnationTmp:
 			err = n.cfg.FS.Remove(full)
 		}
 		if err != nil && !errors.Is(err, diskio.ErrNotExist) {
@@ -203,4 +208,42 @@ func (n *Node) removeOrphans(liveLSM string, liveArchive string) error {
 		}
 	}
 	return n.cfg.FS.SyncDir(n.cfg.Dir)
+}
+
+// nextIncarnation durably records and returns the number of this Open:
+// the previous Open's plus one, so no two incarnations of this directory
+// share one (requests and read contexts carry it, and an answer meant for
+// an earlier incarnation must never match a later one's request). A fresh
+// directory starts at a point drawn from seed, so a replica rebuilt on a
+// wiped disk under the same id is unlikely to repeat its predecessor's.
+func (n *Node) nextIncarnation(seed uint64) (uint64, error) {
+	b, err := readFile(n.cfg.FS, n.path(incarnationName))
+	var inc uint64
+	switch {
+	case errors.Is(err, diskio.ErrNotExist):
+		inc = seed >> 1 // room to count up without wrapping
+	case err != nil:
+		return 0, err
+	default:
+		prev, err := decodeIncarnation(b)
+		if err != nil {
+			return 0, err
+		}
+		inc = prev + 1
+	}
+	b = binary.LittleEndian.AppendUint32(nil, incarnationMagic)
+	b = binary.LittleEndian.AppendUint64(b, inc)
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	if err := writeFileAtomic(n.cfg.FS, n.cfg.Dir, incarnationTmp, incarnationName, b); err != nil {
+		return 0, err
+	}
+	return inc, nil
+}
+
+func decodeIncarnation(b []byte) (uint64, error) {
+	if len(b) != 4+8+4 || binary.LittleEndian.Uint32(b) != incarnationMagic ||
+		crc32.Checksum(b[:12], crcTable) != binary.LittleEndian.Uint32(b[12:]) {
+		return 0, fmt.Errorf("%w: incarnation file of %d bytes fails its checksum", ErrCorruptState, len(b))
+	}
+	return binary.LittleEndian.Uint64(b[4:]), nil
 }

@@ -55,7 +55,7 @@ func (n *Node) Begin(opts kv.TxnOptions, cb func(*Txn, error)) {
 	pb := &pendingBegin{seq: n.readSeq, opts: opts, cb: cb, deadlineTicks: n.ticks + uint64(n.cfg.BeginTimeoutTicks)}
 	if n.cfg.Testing.ReadsWithoutReadIndex {
 		pb.index, pb.haveIndex = n.st.Applied(), true
-	} else if err := n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, pb.seq)); err != nil {
+	} else if err := n.rn.ReadIndex(n.readContext(pb.seq)); err != nil {
 		n.m.beginsUnavailable++
 		n.later(func() { cb(nil, n.unavailable(err)) })
 		return
@@ -65,11 +65,34 @@ func (n *Node) Begin(opts kv.TxnOptions, cb func(*Txn, error)) {
 	n.wakeBegins()
 }
 
+// readContextBytes is the size of a read-index context: node id,
+// incarnation, per-incarnation sequence number.
+const readContextBytes = 8 + 8 + 8
+
+// readContext identifies a Begin's read-index request across the whole
+// cluster and every restart. A per-node counter alone is not enough: an
+// answer can reach a node that did not ask (a deposed leader relaying a
+// peer's request under its own id, sim seed 292) or a later incarnation
+// of the node that asked, and the counters of two nodes, or of two
+// incarnations, collide. Matching such an answer to the wrong Begin
+// hands it a read index from before commits it must observe.
+func (n *Node) readContext(seq uint64) []byte {
+	b := make([]byte, 0, readContextBytes)
+	b = binary.BigEndian.AppendUint64(b, n.cfg.ID)
+	b = binary.BigEndian.AppendUint64(b, n.incarnation)
+	return binary.BigEndian.AppendUint64(b, seq)
+}
+
+// readState resolves the Begin that rs answers. An answer to a request
+// this incarnation did not issue is counted and ignored.
 func (n *Node) readState(rs raft.ReadState) {
-	if len(rs.Context) != 8 {
+	ctx := rs.Context
+	if len(ctx) != readContextBytes || binary.BigEndian.Uint64(ctx) != n.cfg.ID ||
+		binary.BigEndian.Uint64(ctx[8:]) != n.incarnation {
+		n.m.foreignReadStates++
 		return
 	}
-	seq := binary.BigEndian.Uint64(rs.Context)
+	seq := binary.BigEndian.Uint64(ctx[16:])
 	for _, pb := range n.begins {
 		if pb.seq == seq && !pb.haveIndex {
 			pb.index, pb.haveIndex = rs.Index, true

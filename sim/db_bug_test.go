@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,10 +16,6 @@ import (
 // the swarm), so "passes now" does not prove a fix: after the fix, turn
 // the line into `sim` and drop the entry here.
 var dbOpenBugs = map[uint64]dbOpenBug{
-	292: {signature: "not linearizable", what: "stale read: raft relays a MsgReadIndex it receives as a " +
-		"follower to its leader under its own id, so the answer to node 1's request came back to node 2, " +
-		"which matched it to its own pending Begin because read contexts are per-node sequence numbers " +
-		"(node/txn.go Begin, readState); node 2's Begin, invoked after a commit at 96 was acknowledged, read at 95"},
 	501: {signature: "stopped though its disk was never faulted", what: "a healthy replica stops on a " +
 		"snapshot archive whose sst bytes were read through the sender's bit-flipping disk (bad network " +
 		"input stops the receiver instead of being rejected)"},
@@ -65,7 +62,13 @@ func runDBOpenBug(seed uint64) SeedResult {
 // TestSimOpenBugs replays each open bug's seed and says whether it still
 // reproduces: `go test ./sim -run TestSimOpenBugs -v` lists what is open.
 func TestSimOpenBugs(t *testing.T) {
-	for _, seed := range append([]uint64{292, 501, 2043}, dbSnapshotCorruptionSeeds...) {
+	seeds := make([]uint64, 0, len(dbOpenBugs))
+	//detlint:ordered collected seeds are sorted below
+	for seed := range dbOpenBugs {
+		seeds = append(seeds, seed)
+	}
+	slices.Sort(seeds)
+	for _, seed := range seeds {
 		bug := dbOpenBugs[seed]
 		r := RunDB(seed, DBOptions{})
 		switch {

@@ -88,7 +88,8 @@ func decodeValue(b []byte) (stored, error) {
 }
 
 // ReqID names one commit request: the gateway node, that node's
-// incarnation (drawn at open, so a restarted node never reuses an id) and a
+// incarnation (a durable per-directory counter bumped at every open, so a
+// restarted node never reuses an id) and a
 // per-incarnation sequence number.
 type ReqID struct {
 	Node, Incarnation, Seq uint64
