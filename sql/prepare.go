@@ -5,6 +5,7 @@ import (
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/parser"
+	"github.com/lineradb/lineradb/sql/pgcatalog"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
@@ -78,7 +79,9 @@ func (s *Session) parsePrepared(query string, paramOIDs []types.OID) (*Prepared,
 	if len(paramOIDs) > paramsMax {
 		return nil, sqlerr.New(sqlerr.ProtocolViolation, "too many parameter types: %d (at most %d)", len(paramOIDs), paramsMax)
 	}
-	stmts, err := parser.Parse(query)
+	// Catalog queries (psql's \d, pgx's type loading) use constructs the
+	// executor lacks; Rewrite returns every other query unchanged.
+	stmts, err := parser.Parse(pgcatalog.Rewrite(query))
 	if err != nil {
 		return nil, err
 	}

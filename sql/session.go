@@ -11,6 +11,7 @@ import (
 	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/kvbuf"
 	"github.com/lineradb/lineradb/sql/parser"
+	"github.com/lineradb/lineradb/sql/pgcatalog"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
@@ -131,7 +132,9 @@ func (s *Session) Start(query string) Step {
 		panic("sql: Start while an action is outstanding")
 	}
 	s.results = nil
-	stmts, err := parser.Parse(query)
+	// Catalog queries (psql's \d, pgx's type loading) use constructs the
+	// executor lacks; Rewrite returns every other query unchanged.
+	stmts, err := parser.Parse(pgcatalog.Rewrite(query))
 	if err != nil {
 		s.fail(err)
 		return s.finish()
