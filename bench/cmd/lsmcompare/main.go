@@ -8,6 +8,11 @@
 //
 //	cd bench && go run ./cmd/lsmcompare                 # full size: 1M keys, 10 s sync, 10 s reads
 //	cd bench && go run ./cmd/lsmcompare -keys 100000 -sync-duration 2s -read-duration 2s
+//
+// To profile one engine on one workload, run a child by hand (reads and
+// scans need a directory prepared by a fill-100 child with -prepare):
+//
+//	go run ./cmd/lsmcompare -child fill-100 -engine lineradb -dbdir /tmp/x -prepare -cpuprofile cpu.out -memprofile mem.out
 package main
 
 import (
@@ -45,11 +50,20 @@ func main() {
 	engine := flag.String("engine", "", "internal: the child's engine")
 	dbDir := flag.String("dbdir", "", "internal: the child's database directory")
 	prep := flag.Bool("prepare", false, "internal: the child compacts its fill for the reads")
+	cpuProfile := flag.String("cpuprofile", "", "with -child: write a CPU profile of the workload to this file")
+	memProfile := flag.String("memprofile", "", "with -child: write an allocation profile to this file")
 	flag.Parse()
 
 	if *child != "" {
 		a.Workload, a.Engine, a.Dir, a.Prepare = *child, *engine, *dbDir, *prep
-		if err := runChild(a); err != nil {
+		stop, err := startProfiles(*cpuProfile, *memProfile)
+		if err == nil {
+			err = runChild(a)
+		}
+		if serr := stop(); err == nil {
+			err = serr
+		}
+		if err != nil {
 			exitChild(err)
 		}
 		return

@@ -61,7 +61,7 @@ func TestPrintTable(t *testing.T) {
 	fill.UserBytes, fill.Counters.WALBytes, fill.WcharBytes = 100, 250, 300
 	results := map[key][]measured{
 		{ours, "fill-100"}:      {fill, fakeResult(ours, "fill-100", 3000, time.Second), fakeResult(ours, "fill-100", 2000, time.Second)},
-		{theirs, "fill-100"}:    {fakeResult(theirs, "fill-100", 4000, time.Second)},
+		{theirs, "fill-100"}:    {fakeResult(theirs, "fill-100", 4000, time.Second), fakeResult(theirs, "fill-100", 2000, time.Second), fakeResult(theirs, "fill-100", 8000, time.Second)},
 		{ours, "read-8MiB-1"}:   {fakeResult(ours, "read-8MiB-1", 500, time.Second)},
 		{theirs, "read-8MiB-1"}: {fakeResult(theirs, "read-8MiB-1", 1000, time.Second)},
 		{theirs, "read-8MiB-2"}: {fakeResult(theirs, "read-8MiB-2", 2000, time.Second)},
@@ -70,7 +70,8 @@ func TestPrintTable(t *testing.T) {
 	printTable(&b, p, results)
 	out := b.String()
 	for _, want := range []string{
-		"| fill 1M random keys, batches of 100, no sync | 2,000 (1,000–3,000) | 4,000 | **0.50** |",
+		// Paired ratios: 1000/4000, 3000/2000, 2000/8000.
+		"| fill 1M random keys, batches of 100, no sync | 2,000 (1,000–3,000) | 4,000 (2,000–8,000) | **0.50** (0.25–1.50) |",
 		"| random point reads, 8 MiB cache, 1 goroutine | 500 | 1,000 | **0.50** |",
 		"| random point reads, 8 MiB cache, 2 goroutines | — (single owner) | 2,000 | **0.25**† |",
 		"| 64 / 64 |",

@@ -67,12 +67,13 @@ func printTable(out io.Writer, p parentArgs, results map[key][]measured) {
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	marked := false
 	for _, w := range p.workloads {
-		o, t := medianCell(results[key{ours, w.name}]), medianCell(results[key{theirs, w.name}])
-		ratio := ratioString(o, t, "")
+		ourRuns, theirRuns := results[key{ours, w.name}], results[key{theirs, w.name}]
+		o, t := medianCell(ourRuns), medianCell(theirRuns)
+		ratio := ratioString(o, t, "", ourRuns, theirRuns)
 		if !o.ok && w.goroutines > 1 {
-			one := medianCell(results[key{ours, singleGoroutine(w).name}])
-			if one.ok && t.ok {
-				ratio, marked = ratioString(one, t, singleOwnerMark), true
+			oneRuns := results[key{ours, singleGoroutine(w).name}]
+			if one := medianCell(oneRuns); one.ok && t.ok {
+				ratio, marked = ratioString(one, t, singleOwnerMark, oneRuns, theirRuns), true
 			}
 		}
 		fmt.Fprintf(out, "| %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s |\n",
@@ -109,11 +110,37 @@ func opsString(c cell, w workload) string {
 	return s
 }
 
-func ratioString(o, t cell, mark string) string {
+// ratioString is the ratio of the medians, then, with several runs, the
+// range of the per-run ratios: run k of one engine ran right next to run k
+// of the other, so those pairs saw about the same machine load.
+func ratioString(o, t cell, mark string, ourRuns, theirRuns []measured) string {
 	if !o.ok || !t.ok || t.med.Run.OpsPerSecond() == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("**%.2f**%s", o.med.Run.OpsPerSecond()/t.med.Run.OpsPerSecond(), mark)
+	s := fmt.Sprintf("**%.2f**%s", o.med.Run.OpsPerSecond()/t.med.Run.OpsPerSecond(), mark)
+	if lo, hi, ok := pairedRatios(ourRuns, theirRuns); ok {
+		s += fmt.Sprintf(" (%.2f–%.2f)", lo, hi)
+	}
+	return s
+}
+
+// pairedRatios is the range of ours[k]/theirs[k] over runs k, when there
+// are at least two runs on each side.
+func pairedRatios(ourRuns, theirRuns []measured) (lo, hi float64, ok bool) {
+	n := min(len(ourRuns), len(theirRuns))
+	if n < 2 {
+		return 0, 0, false
+	}
+	lo, hi = math.Inf(1), 0
+	for k := range n {
+		th := theirRuns[k].Run.OpsPerSecond()
+		if th == 0 {
+			return 0, 0, false
+		}
+		r := ourRuns[k].Run.OpsPerSecond() / th
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	return lo, hi, true
 }
 
 func cpuString(c cell) string {
