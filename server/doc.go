@@ -8,17 +8,29 @@
 //
 // # Start-up, as Start runs it
 //
-//  1. Every raft.peers entry must carry its node id (id=host:port).
-//  2. The node opens server.data_dir/node (raft/ is the WAL, lsm-*/ the
-//     SSTables). A brand-new directory is bootstrapped by founders: no
-//     peers → a single-node cluster; --bootstrap-cluster → this node and
-//     its peers; peers without the flag → none, the node joins when the
-//     leader adds it (/admin/add-peer). An existing directory ignores all
-//     of it and recovers.
-//  3. The PostgreSQL listener (max_connections, query_timeout, TLS for
-//     clients), the HTTP listener and, if set, the prometheus_port
-//     listener start.
-//  4. Loops: the disk guard (statfs → read-only under
+//  1. security.tls is loaded (cert, key and the cluster CA, which mutual
+//     TLS between nodes requires).
+//  2. raft.peers entries are id=host:port or plain host:port. A founder
+//     (--bootstrap-cluster) on an empty data directory must know every
+//     founder's id, so it probes each plain peer (netio.Discover) until
+//     all answer, for at most Options.DiscoveryTimeout, logging progress;
+//     every other node starts at once and resolves plain peers in the
+//     background (a restart never waits for a peer that is down).
+//  3. The node opens server.data_dir/node (raft/ is the WAL, lsm-*/ the
+//     SSTables) over the TCP transport (mutual TLS when security.tls is
+//     on; peers that contact it are learned from their hello). A
+//     brand-new directory is bootstrapped by founders (see founders): no
+//     peers → a single-node cluster if --bootstrap-cluster is given or no
+//     node id was configured, else nothing — the node waits for a leader
+//     to add it (the runbook's "Adding a node"); --bootstrap-cluster with
+//     peers → this node and its peers; peers without the flag → none, the
+//     node joins when the leader reaches it. An existing directory
+//     ignores all of it and recovers.
+//  4. The PostgreSQL listener (max_connections, query_timeout; with TLS
+//     on, TLS is required of clients, as pg_hba.conf's hostssl: a
+//     plaintext startup gets FATAL 28000), the HTTP listener and, if set,
+//     the prometheus_port listener start.
+//  5. Loops: the disk guard (statfs → read-only under
 //     disk_space_critical_percent), the peer address sync (the replicated
 //     table written by add-peer), the leader's lag sampler.
 //
@@ -38,6 +50,9 @@
 //   - Every buffer the API keeps is bounded: slowQueriesMax entries,
 //     requestBodyBytesMax per request body, backupRecordBytesMax per record
 //     read back.
+//   - An address learned from a connection never replaces a configured or
+//     replicated one (addrBook.setIfUnknown); a founder never bootstraps
+//     with a peer whose id it has not learned.
 //   - A backup becomes visible (MANIFEST.json) only after its data is
 //     fsynced; a restore verifies the whole backup before creating anything
 //     and never writes into a non-empty directory.

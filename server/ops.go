@@ -46,6 +46,18 @@ func (b *addrBook) set(id uint64, addr string) (changed bool) {
 	return true
 }
 
+// setIfUnknown records addr for id only if id has no address yet: a
+// configured or replicated address outranks one learned from a connection.
+func (b *addrBook) setIfUnknown(id uint64, addr string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if id == b.self || b.addrs[id] != "" {
+		return false
+	}
+	b.addrs[id] = addr
+	return true
+}
+
 func (b *addrBook) get(id uint64) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +22,7 @@ import (
 	"github.com/lineradb/lineradb/diskio"
 	"github.com/lineradb/lineradb/internal/config"
 	"github.com/lineradb/lineradb/lsm"
+	"github.com/lineradb/lineradb/netio"
 	"github.com/lineradb/lineradb/node"
 	"github.com/lineradb/lineradb/sql/pgwire"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -54,6 +55,9 @@ type Options struct {
 	Statfs StatfsFunc
 	// DiskCheckInterval is how often free space is checked. Default 5s.
 	DiskCheckInterval time.Duration
+	// DiscoveryTimeout bounds a founder's wait for its plain host:port
+	// peers to answer. Default DefaultDiscoveryTimeout.
+	DiscoveryTimeout time.Duration
 }
 
 // Server is one running lineradb-server: the node runtime (Raft over TCP),
@@ -73,6 +77,7 @@ type Server struct {
 	lim   *limits
 	peers *addrBook
 	lag   *lagTracker
+	tls   *tlsMaterial
 
 	pg       *pgwire.Server
 	pgLn     net.Listener
@@ -99,6 +104,9 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 	if opts.Statfs == nil {
 		opts.Statfs = realStatfs
 	}
+	if opts.DiscoveryTimeout <= 0 {
+		opts.DiscoveryTimeout = DefaultDiscoveryTimeout
+	}
 	s := &Server{cfg: cfg, opts: opts, log: opts.Logger, started: time.Now(), stopping: make(chan struct{}), lim: &limits{}}
 	s.lim.maxResultRows.Store(int64(cfg.Server.MaxResultRows))
 	s.peers = newAddrBook(cfg.Server.NodeID)
@@ -116,6 +124,11 @@ func Start(cfg *config.Config, opts Options) (*Server, error) {
 }
 
 func (s *Server) start() error {
+	m, err := loadTLS(s.cfg.Security.TLS)
+	if err != nil {
+		return err
+	}
+	s.tls = m
 	if err := s.startNode(); err != nil {
 		return err
 	}
@@ -153,47 +166,36 @@ func (s *Server) loop(interval time.Duration, fn func()) {
 	}()
 }
 
-// founders decides the bootstrap membership of a brand-new data directory:
-// no peers → a single-node cluster of this node; --bootstrap-cluster →
-// this node and its peers; peers without the flag → none (the node joins
-// and learns the membership from the leader). Raft ignores founders when
-// the directory already holds state, which makes the flag a no-op there.
-func founders(self uint64, peers []config.Peer, bootstrap bool) []uint64 {
-	if len(peers) == 0 {
-		return []uint64{self}
-	}
-	if !bootstrap {
-		return nil
-	}
-	ids := []uint64{self}
-	for _, p := range peers {
-		ids = append(ids, p.ID)
-	}
-	return ids
-}
-
 func (s *Server) startNode() error {
 	c := s.cfg
-	peerAddrs := map[uint64]string{}
-	for _, p := range c.Raft.Peers {
-		if p.ID == 0 {
-			return fmt.Errorf("raft.peers entry %q has no node id: this build needs the id=host:port form (e.g. 2=%s)", p.Addr, p.Addr)
-		}
-		if p.ID == c.Server.NodeID {
-			return fmt.Errorf("raft.peers lists this node's own id %d", p.ID)
-		}
-		peerAddrs[p.ID] = p.Addr
-		s.peers.set(p.ID, p.Addr)
-	}
 	if err := os.MkdirAll(c.Server.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	peers, err := s.resolveFounders()
+	if err != nil {
+		return err
+	}
+	peerAddrs := map[uint64]string{}
+	for _, p := range peers {
+		if p.ID == c.Server.NodeID {
+			return fmt.Errorf("raft.peers lists this node's own id %d", p.ID)
+		}
+		if p.ID != 0 {
+			peerAddrs[p.ID] = p.Addr
+			s.peers.set(p.ID, p.Addr)
+		}
+	}
+	serverTLS, clientTLS, err := s.tls.nodeTLS()
+	if err != nil {
+		return fmt.Errorf("security.tls: %w", err)
+	}
+	founderIDs, mode := founders(c.Server.NodeID, peers, c.Server.BootstrapCluster, c.Source("server.node_id") != "default")
 	tick, electionTicks, heartbeatTicks := c.Raft.RaftTicks()
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	nc := node.Config{
 		ID: c.Server.NodeID, FS: diskio.NewOSFS(c.Server.DataDir), Dir: nodeDirName,
-		Peers:          founders(c.Server.NodeID, c.Raft.Peers, c.Server.BootstrapCluster),
+		Peers:          founderIDs,
 		Rand:           mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		ElectionTicks:  electionTicks,
 		HeartbeatTicks: heartbeatTicks,
@@ -207,18 +209,108 @@ func (s *Server) startNode() error {
 			CompactionStrategy: c.Storage.CompactionStrategy, BlockCacheSizeMB: c.Storage.BlockCacheSizeMB,
 		},
 	}
-	rt, err := node.StartRuntime(node.RuntimeConfig{Node: nc, ListenAddr: c.Raft.Addr, PeerAddrs: peerAddrs, TickInterval: tick})
+	tcp := netio.TCPConfig{ServerTLS: serverTLS, ClientTLS: clientTLS, LearnPeers: true,
+		PeerLearned: s.peerLearned, Logger: s.log}
+	rt, err := node.StartRuntime(node.RuntimeConfig{Node: nc, ListenAddr: c.Raft.Addr, PeerAddrs: peerAddrs,
+		TickInterval: tick, TCP: tcp})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
 	s.rt = rt
-	if st, err := rt.Status(); err == nil && st.Stopped != nil {
+	st, err := rt.Status()
+	if err == nil && st.Stopped != nil {
 		return fmt.Errorf("node stopped at start: %w", st.Stopped)
 	}
-	if c.Security.TLS.Enabled {
-		s.log.Warn("node-to-node traffic is NOT encrypted: the TCP transport (netio) has no TLS hooks yet; only client connections use security.tls")
+	if err == nil && mode == joinWait && len(st.Voters) == 0 && len(st.Learners) == 0 {
+		s.log.Info("this node is not a member of any cluster yet: waiting for a leader to add it "+
+			"(POST /admin/add-peer on the leader); to found a cluster instead, restart with --bootstrap-cluster",
+			"node_id", c.Server.NodeID, "raft_addr", rt.Addr())
 	}
+	s.resolveLater(peers)
 	return nil
+}
+
+// resolveFounders returns raft.peers, with the ids of plain host:port
+// entries filled in when this node founds a cluster on an empty data
+// directory: it must know every founder before bootstrapping, so it probes
+// them, retrying, for at most DiscoveryTimeout. Any other node starts at
+// once and resolves plain peers in the background (resolveLater), so a
+// restart never waits for a peer that is down.
+func (s *Server) resolveFounders() ([]config.Peer, error) {
+	c := s.cfg
+	peers := c.Raft.Peers
+	if !c.Server.BootstrapCluster || !slices.ContainsFunc(peers, func(p config.Peer) bool { return p.ID == 0 }) {
+		return peers, nil
+	}
+	fresh, err := freshDataDir(c.Server.DataDir)
+	if err != nil || !fresh {
+		return peers, err
+	}
+	probe, err := discoverProbe(c.Server.NodeID, s.tls)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("founding a cluster: learning the node ids of the plain host:port peers",
+		"peers", peersString(peers), "timeout", s.opts.DiscoveryTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DiscoveryTimeout)
+	defer cancel()
+	r := &resolver{self: c.Server.NodeID, probe: probe, log: s.log}
+	return r.resolveAll(ctx, peers)
+}
+
+// resolveLater resolves the plain host:port peers still without an id in
+// the background, until each answers or the server shuts down, and hands
+// each to the transport.
+func (s *Server) resolveLater(peers []config.Peer) {
+	if !slices.ContainsFunc(peers, func(p config.Peer) bool { return p.ID == 0 }) {
+		return
+	}
+	probe, err := discoverProbe(s.cfg.Server.NodeID, s.tls)
+	if err != nil {
+		s.log.Error("cannot resolve plain host:port peers", "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		<-s.stopping
+	}()
+	go func() {
+		defer s.wg.Done()
+		r := &resolver{self: s.cfg.Server.NodeID, probe: probe, log: s.log}
+		resolved, err := r.resolveAll(ctx, peers)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("plain host:port peers", "err", err)
+			}
+			return
+		}
+		for _, p := range resolved {
+			if s.peers.set(p.ID, p.Addr) {
+				if err := s.rt.AddPeerAddr(p.ID, p.Addr); err != nil {
+					s.log.Warn("peer address", "id", p.ID, "addr", p.Addr, "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// peerLearned runs when the transport learns a peer's address from its
+// hello (a node started without peers, contacted by the leader adding it).
+func (s *Server) peerLearned(id netio.NodeID, addr string) {
+	if s.peers.setIfUnknown(uint64(id), addr) {
+		s.log.Info("learned peer address from its connection", "id", uint64(id), "addr", addr)
+	}
+}
+
+func peersString(peers []config.Peer) string {
+	var parts []string
+	for _, p := range peers {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ",")
 }
 
 func (s *Server) startPG() error {
@@ -227,15 +319,17 @@ func (s *Server) startPG() error {
 	if err != nil {
 		return err
 	}
-	tlsCfg, err := clientTLS(c.Security.TLS)
-	if err != nil {
-		return err
-	}
+	tlsCfg := s.tls.clientTLS()
 	ln, err := net.Listen("tcp", c.Server.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen_addr: %w", err)
 	}
 	s.pgLn = ln
+	if tlsCfg != nil {
+		// TLS on means TLS required, like pg_hba.conf's hostssl: a client
+		// that does not ask for it is refused with 28000.
+		ln = tlsRequiredListener{Listener: ln}
+	}
 	backend := &meteredBackend{inner: &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}}, limits: s.lim, queries: s.ql}
 	s.pg = pgwire.NewServer(pgwire.ServerConfig{
 		Backend: backend, Auth: auth, TLS: tlsCfg, MaxConnections: c.Server.MaxConnections,
@@ -268,29 +362,6 @@ func (s *Server) authConfig() (pgwire.AuthConfig, error) {
 		return pgwire.AuthConfig{Method: pgwire.AuthSCRAM, Users: users}, nil
 	}
 	return pgwire.AuthConfig{}, fmt.Errorf("security.auth.method %q is not implemented by this build's wire server (use password or trust)", a.Method)
-}
-
-func clientTLS(t config.TLSConfig) (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("security.tls: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("security.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("security.tls.ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
-	}
-	return cfg, nil
 }
 
 func (s *Server) startHTTP() error {

@@ -2,17 +2,22 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/lineradb/lineradb/internal/config"
 	"github.com/lineradb/lineradb/monitoring"
+	"github.com/lineradb/lineradb/netio"
 	"github.com/lineradb/lineradb/node"
 	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/node/kv/memkv"
@@ -167,15 +172,101 @@ func TestLagTracker(t *testing.T) {
 }
 
 func TestFounders(t *testing.T) {
-	if got := founders(1, nil, false); len(got) != 1 || got[0] != 1 {
-		t.Fatalf("single node: %v", got)
+	plain := []config.Peer{{ID: 2, Addr: "n2:9090"}, {Addr: "n3:9090"}}
+	cases := []struct {
+		name               string
+		self               uint64
+		peers              []config.Peer
+		bootstrap, idGiven bool
+		want               []uint64
+		mode               joinMode
+	}{
+		{"make run: no peers, no id", 1, nil, false, false, []uint64{1}, joinFound},
+		{"no peers, --bootstrap-cluster", 4, nil, true, true, []uint64{4}, joinFound},
+		{"runbook add-node: no peers, --node-id=4", 4, nil, false, true, nil, joinWait},
+		{"founder with ids", 1, peersOf(2, 3), true, true, []uint64{1, 2, 3}, joinFound},
+		{"founder with an unresolved plain peer", 1, plain, true, true, nil, joinWait},
+		{"joiner", 4, peersOf(2, 3), false, true, nil, joinWait},
 	}
-	peers := peersOf(2, 3)
-	if got := founders(1, peers, true); len(got) != 3 {
-		t.Fatalf("bootstrap: %v", got)
+	for _, c := range cases {
+		got, mode := founders(c.self, c.peers, c.bootstrap, c.idGiven)
+		if !slices.Equal(got, c.want) || mode != c.mode {
+			t.Errorf("%s: founders = %v, %v; want %v, %v", c.name, got, mode, c.want, c.mode)
+		}
 	}
-	if got := founders(4, peers, false); got != nil {
-		t.Fatalf("joiner: %v", got)
+}
+
+// fakeProbe answers for a table of addresses, failing each address's
+// first failures[addr] probes as if the node were not up yet.
+type fakeProbe struct {
+	mu       sync.Mutex
+	ids      map[string]uint64
+	failures map[string]int
+	calls    int
+}
+
+func (f *fakeProbe) probe(ctx context.Context, addr string) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.failures[addr] > 0 {
+		f.failures[addr]--
+		return 0, errors.New("connection refused")
+	}
+	id, ok := f.ids[addr]
+	if !ok {
+		return 0, errors.New("connection refused")
+	}
+	if id == 1 {
+		return 0, fmt.Errorf("%w: it is me", netio.ErrProbeSelf)
+	}
+	return id, nil
+}
+
+func TestResolveAll(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	f := &fakeProbe{ids: map[string]uint64{"n2:9090": 2, "n3:9090": 3, "me:9090": 1, "dup:9090": 2},
+		failures: map[string]int{"n3:9090": 2}}
+	r := &resolver{self: 1, probe: f.probe, log: quiet}
+	ctx := context.Background()
+	got, err := r.resolveAll(ctx, []config.Peer{{Addr: "n2:9090"}, {ID: 7, Addr: "n7:9090"}, {Addr: "n3:9090"}})
+	want := []config.Peer{{ID: 2, Addr: "n2:9090"}, {ID: 7, Addr: "n7:9090"}, {ID: 3, Addr: "n3:9090"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("resolveAll = %v, %v; want %v", got, err, want)
+	}
+	for name, peers := range map[string][]config.Peer{
+		"own address":          {{Addr: "me:9090"}},
+		"two entries, one id":  {{Addr: "n2:9090"}, {Addr: "dup:9090"}},
+		"plain entry is an id": {{ID: 2, Addr: "x:1"}, {Addr: "n2:9090"}},
+	} {
+		if _, err := r.resolveAll(ctx, peers); err == nil {
+			t.Errorf("%s: resolveAll accepted %v", name, peers)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = r.resolveAll(short, []config.Peer{{Addr: "n2:9090"}, {Addr: "down:9090"}})
+	if err == nil || !strings.Contains(err.Error(), "down:9090") || strings.Contains(err.Error(), "n2:9090") {
+		t.Fatalf("timeout error should name only the unreachable peer: %v", err)
+	}
+}
+
+func TestFreshDataDir(t *testing.T) {
+	dir := t.TempDir()
+	if fresh, err := freshDataDir(dir); !fresh || err != nil {
+		t.Fatalf("empty data dir: fresh=%v err=%v", fresh, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, nodeDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, _ := freshDataDir(dir); !fresh {
+		t.Fatal("an empty node directory is fresh")
+	}
+	if err := os.WriteFile(filepath.Join(dir, nodeDirName, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, _ := freshDataDir(dir); fresh {
+		t.Fatal("a node directory with files is not fresh")
 	}
 }
 
