@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/lineradb/lineradb/internal/scram"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 )
 
@@ -146,7 +147,7 @@ func (c *Conn) authCleartext(user, stored string, exists bool) error {
 func checkCleartext(user, password, stored string) bool {
 	if strings.HasPrefix(stored, scramMechanism+"$") {
 		v, err := parseScramVerifier(stored)
-		return err == nil && v.checkPassword(password)
+		return err == nil && v.Check(password)
 	}
 	if strings.HasPrefix(stored, "md5") && len(stored) == 35 {
 		return subtle.ConstantTimeCompare([]byte(MD5Password(user, password)), []byte(stored)) == 1
@@ -229,11 +230,11 @@ func (c *Conn) authSCRAM(user, stored string, exists bool) error {
 
 // mockVerifier is a throwaway verifier with a random salt and keys.
 func (c *Conn) mockVerifier() (*scramVerifier, error) {
-	buf := make([]byte, scramSaltBytes+2*scramKeyBytes)
+	buf := make([]byte, scram.SaltBytes+2*scram.KeyBytes)
 	if _, err := io.ReadFull(c.cfg.Rand, buf); err != nil {
 		return nil, err
 	}
-	return &scramVerifier{iterations: scramIterationsDefault, salt: buf[:scramSaltBytes],
-		storedKey: buf[scramSaltBytes : scramSaltBytes+scramKeyBytes],
-		serverKey: buf[scramSaltBytes+scramKeyBytes:]}, nil
+	return &scramVerifier{Iterations: scram.IterationsDefault, Salt: buf[:scram.SaltBytes],
+		StoredKey: buf[scram.SaltBytes : scram.SaltBytes+scram.KeyBytes],
+		ServerKey: buf[scram.SaltBytes+scram.KeyBytes:]}, nil
 }
