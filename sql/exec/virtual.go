@@ -111,6 +111,9 @@ func temporalArithFor(t types.T) (datumOp, types.T) {
 func (n *seriesNode) explain() (string, []node) { return "Function Scan on generate_series", nil }
 
 func (e *Env) planFuncTable(x *ast.FuncTable, parent *scope) (node, []scopeCol, error) {
+	if x.Func.Name == "unnest" {
+		return e.planUnnest(x, parent)
+	}
 	if x.Func.Name != "generate_series" {
 		return nil, nil, sqlerr.Unsupported("function " + x.Func.Name + " in FROM")
 	}
