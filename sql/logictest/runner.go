@@ -82,20 +82,72 @@ func Parse(path string) ([]record, error) {
 	return recs, sc.Err()
 }
 
-// RunFile runs a script in a fresh database.
+// outcome is what running one record's SQL produced, in a form both the
+// in-process session and a wire client can fill: the first error (or
+// none), and the last statement's columns and text rows.
+type outcome struct {
+	errCode, errMessage string
+	failed              bool
+	columns             int
+	rows                [][]*string // nil cell = NULL
+}
+
+// executor runs a record's SQL (one or more statements) in one session;
+// query says the record expects rows.
+type executor interface {
+	exec(sql string, query bool) outcome
+}
+
+// sessionExec runs statements in-process on a Session over memkv.
+type sessionExec struct {
+	s     *sql.Session
+	store *memkv.Store
+}
+
+func (e *sessionExec) exec(q string, _ bool) outcome {
+	res := lastResult(sql.Run(e.s, e.store, q))
+	if res.Err != nil {
+		return outcome{failed: true, errCode: res.Err.Code, errMessage: res.Err.Message}
+	}
+	o := outcome{columns: len(res.Columns)}
+	for i := range res.Rows {
+		row := make([]*string, len(res.Columns))
+		for j := range res.Columns {
+			if v, ok := res.Text(i, j); ok {
+				row[j] = &v
+			}
+		}
+		o.rows = append(o.rows, row)
+	}
+	return o
+}
+
+func newSessionExec() *sessionExec {
+	s := sql.NewSession(sql.SessionConfig{User: "postgres", Database: "lineradb"})
+	return &sessionExec{s: s, store: memkv.New()}
+}
+
+// RunFile runs a script in a fresh database, in-process.
 func RunFile(t *testing.T, path string) {
+	for _, f := range failures(t, path, newSessionExec()) {
+		t.Error(f)
+	}
+}
+
+// failures runs every record of a script and describes each whose
+// outcome differs from its expectation.
+func failures(t testing.TB, path string, e executor) []string {
 	recs, err := Parse(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memkv.New()
-	s := sql.NewSession(sql.SessionConfig{User: "postgres", Database: "lineradb"})
+	var out []string
 	for _, r := range recs {
-		results := sql.Run(s, store, r.sql)
-		if msg := check(r, results); msg != "" {
-			t.Errorf("%s:%d: %s\n%s", path, r.line, msg, r.sql)
+		if msg := check(r, e.exec(r.sql, r.kind == "query")); msg != "" {
+			out = append(out, fmt.Sprintf("%s:%d: %s\n%s", path, r.line, msg, r.sql))
 		}
 	}
+	return out
 }
 
 func lastResult(results []sql.Result) sql.Result {
@@ -112,35 +164,34 @@ func lastResult(results []sql.Result) sql.Result {
 
 var sqlstate = regexp.MustCompile(`^[0-9A-Z]{5}$`)
 
-func check(r record, results []sql.Result) string {
-	res := lastResult(results)
+func check(r record, res outcome) string {
 	switch {
 	case r.kind == "statement" && r.arg == "ok":
-		if res.Err != nil {
-			return fmt.Sprintf("unexpected error %s: %s", res.Err.Code, res.Err.Message)
+		if res.failed {
+			return fmt.Sprintf("unexpected error %s: %s", res.errCode, res.errMessage)
 		}
 		return ""
 	case r.kind == "statement":
 		pat := strings.TrimSpace(strings.TrimPrefix(r.arg, "error"))
-		if res.Err == nil {
+		if !res.failed {
 			return fmt.Sprintf("expected error %q, statement succeeded", pat)
 		}
 		if sqlstate.MatchString(pat) {
-			if res.Err.Code != pat {
-				return fmt.Sprintf("expected SQLSTATE %s, got %s: %s", pat, res.Err.Code, res.Err.Message)
+			if res.errCode != pat {
+				return fmt.Sprintf("expected SQLSTATE %s, got %s: %s", pat, res.errCode, res.errMessage)
 			}
 			return ""
 		}
-		if ok, _ := regexp.MatchString(pat, res.Err.Message); !ok {
-			return fmt.Sprintf("error %q does not match %q", res.Err.Message, pat)
+		if ok, _ := regexp.MatchString(pat, res.errMessage); !ok {
+			return fmt.Sprintf("error %q does not match %q", res.errMessage, pat)
 		}
 		return ""
 	}
-	if res.Err != nil {
-		return fmt.Sprintf("query failed: %s: %s", res.Err.Code, res.Err.Message)
+	if res.failed {
+		return fmt.Sprintf("query failed: %s: %s", res.errCode, res.errMessage)
 	}
-	if len(res.Columns) != len(r.arg) {
-		return fmt.Sprintf("expected %d columns, got %d", len(r.arg), len(res.Columns))
+	if res.columns != len(r.arg) {
+		return fmt.Sprintf("expected %d columns, got %d", len(r.arg), res.columns)
 	}
 	got := format(res, r.sort)
 	want := r.expected
@@ -154,18 +205,19 @@ func check(r record, results []sql.Result) string {
 	return ""
 }
 
-func format(res sql.Result, mode string) []string {
+func format(res outcome, mode string) []string {
 	var rows []string
 	var vals []string
-	for i := range res.Rows {
+	for _, row := range res.rows {
 		var cells []string
-		for j := range res.Columns {
-			v, ok := res.Text(i, j)
+		for _, c := range row {
+			v := "NULL"
 			switch {
-			case !ok:
-				v = "NULL"
-			case v == "":
+			case c == nil:
+			case *c == "":
 				v = "(empty)"
+			default:
+				v = *c
 			}
 			cells = append(cells, v)
 			vals = append(vals, v)
