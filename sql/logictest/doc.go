@@ -1,5 +1,11 @@
 // Package logictest runs sqllogictest-format scripts (testdata/logic/*.test
-// at the repository root) against an in-process Session on memkv.
+// at the repository root) twice: against an in-process Session on memkv
+// (TestLogic), and through a pgwire server on a loopback socket with
+// pgconn (TestLogicPgwire), where every record goes through the simple
+// query protocol and every single-statement query record also through
+// the extended one (in a transaction or savepoint rolled back before the
+// simple run), whose text rows must be the same. Both read the same
+// expected text, so pgwire's rendering is held to PostgreSQL's.
 //
 // Records, separated by blank lines:
 //
