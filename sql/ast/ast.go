@@ -270,18 +270,21 @@ type AlterKind uint8
 const (
 	AlterAddColumn AlterKind = iota
 	AlterDropColumn
+	AlterAddConstraint
 )
 
 // AlterCmd is one ALTER TABLE sub-command.
 type AlterCmd struct {
 	Kind        AlterKind
-	Column      ColumnDef // AddColumn
-	Name        string    // DropColumn
+	Column      ColumnDef       // AddColumn
+	Name        string          // DropColumn
+	Constraint  TableConstraint // AddConstraint
 	IfExists    bool
 	IfNotExists bool
 }
 
-// AlterTable is ALTER TABLE ... ADD/DROP COLUMN.
+// AlterTable is ALTER TABLE ... ADD/DROP COLUMN, ADD [CONSTRAINT name]
+// PRIMARY KEY / UNIQUE / CHECK.
 type AlterTable struct {
 	Table    TableName
 	IfExists bool
@@ -303,6 +306,16 @@ type Truncate struct {
 	Tables []TableName
 }
 
+// Vacuum is VACUUM [ANALYZE] [tables] or ANALYZE [tables]. LineraDB has
+// nothing to reclaim or sample, so it only checks that the tables exist.
+type Vacuum struct {
+	Tables []TableName
+	// Columns[i] are the columns named for Tables[i] (ANALYZE t (a, b)).
+	Columns [][]string
+	// IsVacuum distinguishes VACUUM (tag "VACUUM") from ANALYZE.
+	IsVacuum bool
+}
+
 func (*CreateTable) stmt() {}
 func (*DropTable) stmt()   {}
 func (*CreateIndex) stmt() {}
@@ -310,6 +323,7 @@ func (*DropIndex) stmt()   {}
 func (*AlterTable) stmt()  {}
 func (*Rename) stmt()      {}
 func (*Truncate) stmt()    {}
+func (*Vacuum) stmt()      {}
 
 // ---- transactions and session ----
 

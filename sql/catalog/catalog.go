@@ -355,6 +355,14 @@ func CreateSequence(txn kv.Txn, name string, owner uint32) error {
 	return txn.Put(seqKey(name), []byte("0"))
 }
 
+// DropSequence removes a sequence and frees its name.
+func DropSequence(txn kv.Txn, name string) error {
+	if err := RemoveName(txn, name); err != nil {
+		return err
+	}
+	return txn.Delete(seqKey(name))
+}
+
 // NextVal advances a sequence and returns its new value.
 func NextVal(txn kv.Txn, name string) (int64, error) {
 	b, ok, err := txn.Get(seqKey(name))

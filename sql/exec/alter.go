@@ -30,6 +30,10 @@ func alterTable(c *Ctx, s *ast.AlterTable) (Result, error) {
 			if err := alterDropColumn(t, cmd); err != nil {
 				return Result{}, err
 			}
+		case ast.AlterAddConstraint:
+			if err := alterAddConstraint(c, t, cmd.Constraint); err != nil {
+				return Result{}, err
+			}
 		}
 	}
 	return Result{Tag: "ALTER TABLE"}, catalog.PutTable(c.Txn, t)

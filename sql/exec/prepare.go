@@ -93,6 +93,8 @@ func prepare(stmt ast.Stmt, env *Env) (*Prepared, error) {
 		return env.prepareExplain(s)
 	case *ast.CreateTable, *ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable, *ast.Rename, *ast.Truncate:
 		return &Prepared{run: func(c *Ctx) (Result, error) { return runDDL(c, stmt) }}, nil
+	case *ast.Vacuum:
+		return prepareVacuum(s)
 	}
 	return nil, sqlerr.Unsupported(fmt.Sprintf("statement %T", stmt))
 }

@@ -76,6 +76,15 @@ func (t *translator) copyOption(d *pg.DefElem, o *ast.CopyOptions) {
 		o.Quote = val
 	case "escape":
 		o.Escape = val
+	case "freeze":
+		// FREEZE only spares PostgreSQL later hint-bit and vacuum work on
+		// the loaded rows; LineraDB's MVCC keeps no per-row visibility
+		// state to freeze, so the option changes nothing here.
+		switch strings.ToLower(val) {
+		case "", "true", "on", "1", "false", "off", "0":
+		default:
+			fail(sqlerr.SyntaxError, "freeze requires a Boolean value")
+		}
 	case "encoding":
 		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
 			unsupported("COPY ENCODING %s", val)

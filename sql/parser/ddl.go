@@ -212,6 +212,12 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) ast.Stmt {
 			out.Cmds = append(out.Cmds, ast.AlterCmd{Kind: ast.AlterAddColumn, Column: t.columnDef(c.Def.GetColumnDef()), IfNotExists: c.MissingOk})
 		case pg.AlterTableType_AT_DropColumn:
 			out.Cmds = append(out.Cmds, ast.AlterCmd{Kind: ast.AlterDropColumn, Name: c.Name, IfExists: c.MissingOk})
+		case pg.AlterTableType_AT_AddConstraint:
+			con := c.Def.GetConstraint()
+			if con == nil {
+				fail(sqlerr.SyntaxError, "malformed ADD CONSTRAINT")
+			}
+			out.Cmds = append(out.Cmds, ast.AlterCmd{Kind: ast.AlterAddConstraint, Constraint: t.tableConstraint(con)})
 		default:
 			unsupported("ALTER TABLE %s", strings.TrimPrefix(c.Subtype.String(), "AT_"))
 		}
@@ -239,6 +245,22 @@ func (t *translator) truncate(s *pg.TruncateStmt) ast.Stmt {
 	out := &ast.Truncate{}
 	for _, r := range s.Relations {
 		out.Tables = append(out.Tables, t.tableName(r.GetRangeVar()))
+	}
+	return out
+}
+
+// vacuum translates VACUUM and ANALYZE. Their options (FULL, VERBOSE,
+// FREEZE, ANALYZE, ...) change how PostgreSQL reclaims space and samples
+// statistics; LineraDB does neither, so only the table list matters.
+func (t *translator) vacuum(s *pg.VacuumStmt) ast.Stmt {
+	out := &ast.Vacuum{IsVacuum: s.IsVacuumcmd}
+	for _, r := range s.Rels {
+		vr := r.GetVacuumRelation()
+		if vr == nil || vr.Relation == nil {
+			fail(sqlerr.SyntaxError, "malformed VACUUM relation")
+		}
+		out.Tables = append(out.Tables, t.tableName(vr.Relation))
+		out.Columns = append(out.Columns, strList(vr.VaCols))
 	}
 	return out
 }

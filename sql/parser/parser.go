@@ -164,6 +164,8 @@ func (t *translator) stmt(n *pg.Node) ast.Stmt {
 		return t.explain(n.GetExplainStmt())
 	case n.GetCopyStmt() != nil:
 		return t.copyStmt(n.GetCopyStmt())
+	case n.GetVacuumStmt() != nil:
+		return t.vacuum(n.GetVacuumStmt())
 	}
 	unsupported("statement %s", nodeName(n))
 	return nil
