@@ -1,0 +1,4 @@
+\echo == d+ accounts
+\d+ accounts
+\echo == d+ items
+\d+ items
