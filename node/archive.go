@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"path"
 	"strings"
 
@@ -97,9 +98,9 @@ func appendArchiveFile(fs diskio.FS, out diskio.File, src, name string) (uint32,
 	return sum, err
 }
 
-// archiveReader reads an archive file at offsets, checking bounds.
+// archiveReader reads an archive at offsets, checking bounds.
 type archiveReader struct {
-	f    diskio.File
+	f    io.ReaderAt
 	size int64
 	off  int64
 }
@@ -129,7 +130,12 @@ func unpackArchive(fs diskio.FS, src, dstDir string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	r := &archiveReader{f: f, size: size}
+	return unpackArchiveFrom(fs, f, size, dstDir)
+}
+
+// unpackArchiveFrom is unpackArchive over the size bytes of src.
+func unpackArchiveFrom(fs diskio.FS, src io.ReaderAt, size int64, dstDir string) (uint64, error) {
+	r := &archiveReader{f: src, size: size}
 	hdr, err := r.read(archiveHeaderBytes)
 	if err != nil {
 		return 0, err
@@ -213,4 +219,47 @@ func unpackFile(fs diskio.FS, r *archiveReader, dstDir string) (uint32, error) {
 		return 0, fmt.Errorf("%w: archive file %q checksum", ErrCorruptState, name)
 	}
 	return sum, out.Sync()
+}
+
+// stagedView is a received snapshot as staging will hold it once the
+// chunks raft has not handed out yet are staged: the staged file's bytes,
+// then the pending chunks' (a pending chunk at offset 0 replaces what was
+// staged). It lets the receiver verify a snapshot before raft installs it.
+type stagedView struct {
+	file     io.ReaderAt // nil when nothing staged counts
+	fileSize int64
+	tail     []byte
+}
+
+func (v *stagedView) size() int64 { return v.fileSize + int64(len(v.tail)) }
+
+// add appends a pending chunk; a gap is damaged input.
+func (v *stagedView) add(offset uint64, data []byte) error {
+	if offset == 0 {
+		v.file, v.fileSize, v.tail = nil, 0, nil
+	}
+	if offset != uint64(v.size()) {
+		return fmt.Errorf("%w: snapshot chunk at offset %d after %d bytes", ErrCorruptState, offset, v.size())
+	}
+	v.tail = append(v.tail, data...)
+	return nil
+}
+
+// ReadAt implements io.ReaderAt over the file and the tail.
+func (v *stagedView) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > v.size() {
+		return 0, fmt.Errorf("%w: read of %d bytes at %d beyond %d", ErrCorruptState, len(p), off, v.size())
+	}
+	n := 0
+	if off < v.fileSize {
+		k := min(int64(len(p)), v.fileSize-off)
+		if _, err := v.file.ReadAt(p[:k], off); err != nil {
+			return 0, err
+		}
+		n = int(k)
+	}
+	if n < len(p) {
+		n += copy(p[n:], v.tail[off+int64(n)-v.fileSize:])
+	}
+	return n, nil
 }

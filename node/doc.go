@@ -34,11 +34,19 @@
 //     without a proposal.
 //  4. Snapshots are LSM checkpoints at an applied index, packed into a
 //     self-describing archive (archive.go) that raft streams in chunks
-//     through SnapshotSource. The receiver stages the chunks durably,
-//     verifies every checksum while unpacking into a NEW LSM directory,
-//     and switches the LSM pointer file (diskio cannot rename
-//     directories). The log is truncated behind each snapshot; one is
-//     taken every SnapshotInterval applied entries or on TakeSnapshot.
+//     through SnapshotSource. The receiver stages the chunks durably and,
+//     when the last one arrives and before raft installs anything
+//     (raft.SnapshotVerifier), unpacks them into a NEW LSM directory,
+//     verifying the archive's checksums, every table's own block
+//     checksums and that it opens at the snapshot's index; then it
+//     switches the LSM pointer file (diskio cannot rename directories).
+//     A snapshot that fails is a peer's bad input: rejected, and raft
+//     sends it again. The sender proves each archive the same way right
+//     after packing it, since the archive's checksums only cover what its
+//     disk returned (a bit flip on read would verify and spread, sim seed
+//     2043); damage is retried (snapshotPackAttemptsMax) and then stops
+//     the sender. The log is truncated behind each snapshot; one is taken
+//     every SnapshotInterval applied entries or on TakeSnapshot.
 //  5. Faults stop the node (fail-stop): a failed fsync or poisoned raft
 //     log, a corrupt raft log at open, an LSM error (poisoning, a checksum
 //     mismatch from a bit flip on read), a damaged snapshot — and disk
@@ -46,7 +54,8 @@
 //     the node stops with the cause and must be restarted once space is
 //     back. A stopped node sends nothing, votes for nobody, serves no read
 //     and fails every pending request. Malformed messages from the network
-//     are counted and dropped; they never stop the node.
+//     are counted and dropped, and a damaged snapshot from a peer is
+//     rejected; neither ever stops the node.
 //  6. The Node is driven by its owner: Tick, Receive, the client API
 //     (Begin, Txn ops, Commit, Abort) and admin calls (AddPeer,
 //     AddLearner, RemovePeer, TransferLeadership, TakeSnapshot, Status,
@@ -59,7 +68,8 @@
 //  1. The input is fed to the Raft core (Tick, Step, Propose, ReadIndex,
 //     ProposeConfChange...), never while a Ready is outstanding.
 //  2. The Ready loop runs (process): stage snapshot chunks (fsync); install
-//     a complete snapshot (new LSM, pointer switch, then raftlog.Compact);
+//     a complete snapshot (the verified new LSM, pointer switch, then
+//     raftlog.Compact);
 //     append entries and hard state and fsync; only then send messages;
 //     apply committed entries to the MVCC store in order (resolving this
 //     node's pending commits by request id); record read states and wake

@@ -42,6 +42,12 @@ type Node struct {
 	callbacks               []func()
 	inCallbacks             bool
 	staging                 diskio.File
+	// prepared is the index of the received snapshot VerifySnapshot
+	// unpacked and verified, which installSnapshot switches to (0: none).
+	prepared uint64
+	// fault is a failure of this node's disk met where the node cannot
+	// stop at once (inside a raft Step); process stops the node with it.
+	fault error
 
 	m counters
 }
@@ -131,6 +137,7 @@ func (n *Node) startRaft() error {
 		PreVote: true, CheckQuorum: true,
 		SnapshotChunkBytes: n.cfg.SnapshotChunkBytes,
 		SnapshotSource:     snapshotSource{n},
+		SnapshotVerifier:   snapshotVerifier{n},
 		Rand:               n.cfg.Rand,
 	}, rc)
 	if err != nil {
@@ -264,6 +271,10 @@ func (n *Node) runCallbacks() {
 
 // process runs the Ready loop until raft has no more work.
 func (n *Node) process() {
+	if n.fault != nil {
+		n.stop(n.fault)
+		return
+	}
 	for n.stopped == nil && n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if err := n.handleReady(rd); err != nil {

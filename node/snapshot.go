@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lineradb/lineradb/diskio"
+	"github.com/lineradb/lineradb/lsm"
 	"github.com/lineradb/lineradb/node/mvcc"
 	"github.com/lineradb/lineradb/raft"
 )
@@ -79,20 +80,12 @@ func (n *Node) installSnapshot(meta raft.SnapshotMeta) error {
 	}
 	n.staging.Close()
 	n.staging = nil
+	if n.prepared != meta.Index {
+		// Raft installs only what VerifySnapshot accepted, just before.
+		return fmt.Errorf("node: snapshot %d complete but %d was verified", meta.Index, n.prepared)
+	}
+	n.prepared = 0
 	fs, newDir := n.cfg.FS, n.path(lsmDirName(meta.Index))
-	if err := removeAll(fs, newDir); err != nil {
-		return err
-	}
-	index, err := unpackArchive(fs, n.path(stagingName), newDir)
-	if err != nil {
-		return err
-	}
-	if index != meta.Index {
-		return fmt.Errorf("%w: archive of index %d for snapshot %d", ErrCorruptState, index, meta.Index)
-	}
-	if err := fs.SyncDir(n.cfg.Dir); err != nil {
-		return err
-	}
 	st, err := mvcc.Open(fs, newDir, n.storeOptions())
 	if err != nil {
 		return err
@@ -123,6 +116,107 @@ func (n *Node) installSnapshot(meta raft.SnapshotMeta) error {
 	}
 	n.m.snapshotsInstalled++
 	return n.log.Compact(meta)
+}
+
+// snapshotVerifier checks a received snapshot before raft installs it
+// (raft.SnapshotVerifier): damaged bytes from a peer are rejected, and
+// the leader sends the snapshot again; they never stop this node.
+type snapshotVerifier struct{ n *Node }
+
+// VerifySnapshot unpacks the snapshot (staged chunks, then pending ones)
+// into the LSM directory it will be installed in, verifying the archive's
+// checksums, every table's own block checksums, and that it opens as an
+// LSM at meta.Index. installSnapshot then only switches to it. A failure
+// of this node's own disk (EIO, ENOSPC) is not the sender's fault: it is
+// recorded in n.fault and stops the node once Step returns.
+func (v snapshotVerifier) VerifySnapshot(meta raft.SnapshotMeta, pending []raft.SnapshotChunk) error {
+	n := v.n
+	n.prepared = 0
+	dir := n.path(lsmDirName(meta.Index))
+	err := n.prepareSnapshot(meta, pending, dir)
+	if err == nil {
+		n.prepared = meta.Index
+		return nil
+	}
+	if rmErr := removeAll(n.cfg.FS, dir); rmErr != nil && n.fault == nil {
+		n.fault = rmErr
+	}
+	if isCorruption(err) {
+		n.m.snapshotsRejected++
+		return err
+	}
+	if n.fault == nil {
+		n.fault = err
+	}
+	return err
+}
+
+func (n *Node) prepareSnapshot(meta raft.SnapshotMeta, pending []raft.SnapshotChunk, dir string) error {
+	if meta.Index == n.ptr.lsmIndex {
+		// Raft only sends snapshots past our commit, so past our LSM.
+		return fmt.Errorf("node: snapshot %d would replace the live LSM", meta.Index)
+	}
+	view := &stagedView{}
+	if n.staging != nil {
+		size, err := n.staging.Size()
+		if err != nil {
+			return err
+		}
+		view.file, view.fileSize = n.staging, size
+	}
+	for _, c := range pending {
+		if err := view.add(c.Offset, c.Data); err != nil {
+			return err
+		}
+	}
+	if err := removeAll(n.cfg.FS, dir); err != nil {
+		return err
+	}
+	index, err := unpackArchiveFrom(n.cfg.FS, view, view.size(), dir)
+	if err != nil {
+		return err
+	}
+	if index != meta.Index {
+		return fmt.Errorf("%w: archive of index %d for snapshot %d", ErrCorruptState, index, meta.Index)
+	}
+	if err := n.cfg.FS.SyncDir(n.cfg.Dir); err != nil {
+		return err
+	}
+	return n.verifyLSMDir(dir, meta.Index)
+}
+
+// verifyLSMDir proves an unpacked checkpoint sound: every table's block
+// checksums, keys and properties (lsm.VerifySSTables), and that it opens
+// as an LSM whose state is at index. The archive's own checksums only
+// cover the bytes as the sender read them; these cover what it wrote.
+func (n *Node) verifyLSMDir(dir string, index uint64) error {
+	rep, err := lsm.VerifySSTables(n.cfg.FS, dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range rep.Files {
+		if f.Err != nil {
+			return fmt.Errorf("%w: table %s: %w", ErrCorruptState, f.Name, f.Err)
+		}
+	}
+	st, err := mvcc.Open(n.cfg.FS, dir, n.storeOptions())
+	if err != nil {
+		return fmt.Errorf("%w: checkpoint does not open: %w", ErrCorruptState, err)
+	}
+	applied := st.Applied()
+	if err := st.Close(); err != nil {
+		return err
+	}
+	if applied != index {
+		return fmt.Errorf("%w: checkpoint of snapshot %d holds state at %d", ErrCorruptState, index, applied)
+	}
+	return nil
+}
+
+// isCorruption reports whether err is damaged content (a checksum or
+// format failure) rather than a failing disk operation.
+func isCorruption(err error) bool {
+	return errors.Is(err, ErrCorruptState) || errors.Is(err, lsm.ErrCorruption) || errors.Is(err, mvcc.ErrCorrupt)
 }
 
 // adoptArchive makes src the archive of snapshot meta and deletes the
@@ -167,18 +261,8 @@ func (n *Node) takeSnapshot() error {
 	if index <= n.snap.Index || index != n.rn.Status().Applied {
 		return nil
 	}
-	fs, ckpt := n.cfg.FS, n.path(checkpointName)
-	if err := removeAll(fs, ckpt); err != nil {
-		return err
-	}
-	if err := n.st.Checkpoint(ckpt); err != nil {
-		return err
-	}
 	tmp := n.path(archiveName(index) + ".tmp")
-	if err := writeArchive(fs, ckpt, tmp, index); err != nil {
-		return err
-	}
-	if err := removeAll(fs, ckpt); err != nil {
+	if err := n.packSnapshot(index, tmp); err != nil {
 		return err
 	}
 	meta, err := n.rn.Compact(index)
@@ -190,4 +274,55 @@ func (n *Node) takeSnapshot() error {
 	}
 	n.m.snapshotsTaken++
 	return n.log.Compact(meta)
+}
+
+// snapshotPackAttemptsMax bounds how often a snapshot is packed again
+// after its verification found damage. A bit flip on read is transient,
+// so one retry usually reads true bytes; damage every time means this
+// node's disk cannot be trusted, and the node stops.
+const snapshotPackAttemptsMax = 3
+
+// packSnapshot writes the archive of the state at index to tmp and proves
+// it sound before anyone is sent it: the bytes went through this node's
+// disk twice (checkpoint copy, archive packing), and the archive's
+// checksums cover whatever those reads returned — a flipped bit would
+// verify and spread to every replica that installs it (sim seed 2043).
+func (n *Node) packSnapshot(index uint64, tmp string) error {
+	var err error
+	for range snapshotPackAttemptsMax {
+		if err = n.packSnapshotOnce(index, tmp); err == nil || !isCorruption(err) {
+			return err
+		}
+		n.m.snapshotPackRetries++
+	}
+	return fmt.Errorf("node: snapshot %d damaged in all %d packings, this disk returns bad bytes: %w", index, snapshotPackAttemptsMax, err)
+}
+
+func (n *Node) packSnapshotOnce(index uint64, tmp string) error {
+	fs, ckpt, check := n.cfg.FS, n.path(checkpointName), n.path(verifyDirName)
+	for _, dir := range []string{ckpt, check} {
+		if err := removeAll(fs, dir); err != nil {
+			return err
+		}
+	}
+	if err := n.st.Checkpoint(ckpt); err != nil {
+		return err
+	}
+	if err := writeArchive(fs, ckpt, tmp, index); err != nil {
+		return err
+	}
+	if err := removeAll(fs, ckpt); err != nil {
+		return err
+	}
+	got, err := unpackArchive(fs, tmp, check)
+	if err == nil && got != index {
+		err = fmt.Errorf("%w: archive of %d reads back as %d", ErrCorruptState, index, got)
+	}
+	if err == nil {
+		err = n.verifyLSMDir(check, index)
+	}
+	if rmErr := removeAll(fs, check); err == nil {
+		err = rmErr
+	}
+	return err
 }

@@ -63,6 +63,7 @@ type counters struct {
 	snapshotsTaken, snapshotsInstalled             uint64
 	badMessages, malformedEntries                  uint64
 	foreignReadStates                              uint64
+	snapshotsRejected, snapshotPackRetries         uint64
 }
 
 // Metrics is the replica's metrics, for the server's /metrics and the
@@ -83,10 +84,16 @@ type Metrics struct {
 	// ForeignReadStates counts read-index answers to requests this
 	// incarnation did not issue (ignored).
 	ForeignReadStates uint64
-	Apply             mvcc.Counters
-	RaftLogBytes      int64
-	LSM               lsm.Metrics
-	Raft              raft.Counters
+	// SnapshotsRejected counts received snapshots that failed
+	// verification (the leader sends them again); SnapshotPackRetries
+	// counts snapshots of our own packed again after verification found
+	// damage read from this disk.
+	SnapshotsRejected   uint64
+	SnapshotPackRetries uint64
+	Apply               mvcc.Counters
+	RaftLogBytes        int64
+	LSM                 lsm.Metrics
+	Raft                raft.Counters
 }
 
 // Metrics returns the current metrics (storage figures are zero once the
@@ -100,6 +107,7 @@ func (n *Node) Metrics() Metrics {
 		SnapshotsTaken: c.snapshotsTaken, SnapshotsInstalled: c.snapshotsInstalled,
 		BadMessages: c.badMessages, MalformedEntries: c.malformedEntries,
 		ForeignReadStates: c.foreignReadStates,
+		SnapshotsRejected: c.snapshotsRejected, SnapshotPackRetries: c.snapshotPackRetries,
 	}
 	if n.stopped == nil && n.st != nil {
 		m.Apply, m.LSM, m.RaftLogBytes = n.st.Counters(), n.st.Metrics(), n.log.Size()

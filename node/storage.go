@@ -21,6 +21,7 @@ import (
 //	snap-<16 hex>.arc      the archive of the latest snapshot (served to peers)
 //	snap.staging           a snapshot being received
 //	ckpt.tmp/              a checkpoint being archived
+//	verify.tmp/            an archive unpacked to prove it sound
 //	INCARNATION            the number of the latest Open (see nextIncarnation)
 //
 // diskio cannot rename directories, so switching to a new LSM rewrites the
@@ -31,6 +32,7 @@ const (
 	pointerTmpName   = "LSM.tmp"
 	stagingName      = "snap.staging"
 	checkpointName   = "ckpt.tmp"
+	verifyDirName    = "verify.tmp"
 	lsmDirPrefix     = "lsm-"
 	archivePrefix    = "snap-"
 	archiveSuffix    = ".arc"
@@ -197,7 +199,7 @@ func (n *Node) removeOrphans(liveLSM string, liveArchive string) error {
 	for _, name := range names {
 		full := n.path(name)
 		switch {
-		case strings.HasPrefix(name, lsmDirPrefix) && name != liveLSM, name == checkpointName:
+		case strings.HasPrefix(name, lsmDirPrefix) && name != liveLSM, name == checkpointName, name == verifyDirName:
 			err = removeAll(n.cfg.FS, full)
 		case strings.HasPrefix(name, archivePrefix) && name != liveArchive, name == stagingName, name == pointerTmpName,
 			name == incarnationTmp:

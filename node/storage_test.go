@@ -107,3 +107,37 @@ func TestRestartReplaysFromDurableApplied(t *testing.T) {
 		}
 	}
 }
+
+// TestStagedViewAtEverySplit unpacks an archive seen as staged bytes plus
+// pending chunks, split at every offset, and a view with a gap fails.
+func TestStagedViewAtEverySplit(t *testing.T) {
+	fs := diskio.NewMemFS(2)
+	fs.MkdirAll("src")
+	writeTestFile(t, fs, "src/a", []byte("alpha"))
+	writeTestFile(t, fs, "src/b.sst", bytes.Repeat([]byte("xyz"), 300))
+	if err := writeArchive(fs, "src", "arc", 7); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := readFile(fs, "arc")
+	for split := 0; split <= len(good); split += 13 {
+		writeTestFile(t, fs, "staged", good[:split])
+		f, _ := fs.Open("staged")
+		v := &stagedView{file: f, fileSize: int64(split)}
+		if err := v.add(uint64(split), good[split:]); err != nil {
+			t.Fatal(err)
+		}
+		dst := fmt.Sprint("dst-", split)
+		if index, err := unpackArchiveFrom(fs, v, v.size(), dst); err != nil || index != 7 {
+			t.Fatalf("split at %d: %d %v", split, index, err)
+		}
+		f.Close()
+		removeAll(fs, dst)
+	}
+	v := &stagedView{}
+	if err := v.add(0, good[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.add(11, good[11:]); !errors.Is(err, ErrCorruptState) {
+		t.Fatalf("a gap in pending chunks: %v", err)
+	}
+}

@@ -63,6 +63,11 @@ type Config struct {
 	// SnapshotSource reads the application's snapshot bytes. Without it a
 	// leader cannot bring up a follower that is behind its compacted log.
 	SnapshotSource SnapshotSource
+	// SnapshotVerifier, if set, checks a received snapshot's bytes before
+	// the core installs it, and rejects a damaged one so the sender
+	// restarts the transfer. Without it every complete transfer is
+	// installed.
+	SnapshotVerifier SnapshotVerifier
 
 	// LeaseReads answers read-index requests from the leader's lease
 	// (a majority heard from within ElectionTicks-MaxClockDriftTicks of

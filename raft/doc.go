@@ -97,6 +97,12 @@
 //     acknowledge beyond what the current round sent, and the leader skips
 //     ahead. Lost chunks are resent from the acknowledged offset after
 //     snapshotStalledHeartbeatsMax heartbeat responses without progress.
+//   - A received snapshot is bad input until checked: with a
+//     Config.SnapshotVerifier the follower asks the application when the
+//     last chunk arrives, and a rejected transfer is answered with
+//     MsgSnapResp{Reject}, which makes the leader restart it from offset
+//     0. Installing first and finding the damage later would leave the
+//     follower nothing to do but stop (sim seeds 501, 2043).
 //   - Proposals are batched per Ready: Propose, acknowledgements and
 //     commit advances only mark followers; HasReady/Ready build the
 //     MsgApps, so every entry and commit since the last Ready shares one

@@ -14,7 +14,8 @@ import (
 // stage durably, and, with the last chunk, Snapshot: the meta of a
 // snapshot that is now complete and must be installed before Advance.
 // A chunk at offset 0 always restarts the transfer (the application drops
-// any staged bytes); any gap makes the follower ask for a restart.
+// any staged bytes); any gap makes the follower ask for a restart, and so
+// does a complete snapshot the application's SnapshotVerifier rejects.
 
 // SnapshotSource is implemented by the application. ReadChunk returns up to
 // maxBytes of the snapshot identified by meta, starting at offset, and
@@ -25,6 +26,23 @@ import (
 // with the newest snapshot meta).
 type SnapshotSource interface {
 	ReadChunk(meta SnapshotMeta, offset uint64, maxBytes int) (chunk []byte, last bool, err error)
+}
+
+// SnapshotVerifier is implemented by an application that checks received
+// snapshot bytes before the core installs them: a peer's snapshot may have
+// been damaged on the sender's disk or on the way, and that is bad input —
+// rejected and fetched again — never a reason for the receiver to stop.
+//
+// VerifySnapshot is called from inside Step when the last chunk of a
+// transfer arrives. pending are the received chunks not yet handed out in
+// a Ready, in order, ending with the last one; the chunks before them
+// were handed out and are staged (a chunk at offset 0 in pending restarts
+// the snapshot, as in staging). It must be deterministic and must not
+// block. A nil error installs the snapshot (Ready.Snapshot); an error
+// rejects the transfer: nothing is installed, the last chunk is not handed
+// out, and the sender restarts the transfer from offset 0.
+type SnapshotVerifier interface {
+	VerifySnapshot(meta SnapshotMeta, pending []SnapshotChunk) error
 }
 
 // ErrSnapshotUnavailable is returned by a SnapshotSource whose snapshot is
@@ -193,7 +211,14 @@ func (r *Raft) handleSnapshotChunk(m Message) {
 		r.send(Message{To: m.From, Type: MsgSnapResp, SnapOffset: rs.next})
 		return
 	}
-	r.chunks = append(r.chunks, SnapshotChunk{Meta: cloneMeta(meta), Offset: m.SnapOffset, Data: m.SnapData, Last: m.SnapLast})
+	chunk := SnapshotChunk{Meta: cloneMeta(meta), Offset: m.SnapOffset, Data: m.SnapData, Last: m.SnapLast}
+	if m.SnapLast && !r.verifySnapshot(meta, chunk) {
+		r.snapRecv = nil
+		r.counters.SnapshotsRejected++
+		r.send(Message{To: m.From, Type: MsgSnapResp, Reject: true})
+		return
+	}
+	r.chunks = append(r.chunks, chunk)
 	rs.next += uint64(len(m.SnapData))
 	if !m.SnapLast {
 		r.send(Message{To: m.From, Type: MsgSnapResp, SnapOffset: rs.next})
@@ -201,6 +226,16 @@ func (r *Raft) handleSnapshotChunk(m Message) {
 	}
 	r.installSnapshot(meta)
 	r.send(Message{To: m.From, Type: MsgAppResp, Index: meta.Index})
+}
+
+// verifySnapshot asks the application's verifier, if any, whether the
+// transfer that last completes may be installed.
+func (r *Raft) verifySnapshot(meta SnapshotMeta, last SnapshotChunk) bool {
+	if r.cfg.SnapshotVerifier == nil {
+		return true
+	}
+	pending := append(slices.Clip(r.chunks), last)
+	return r.cfg.SnapshotVerifier.VerifySnapshot(cloneMeta(meta), pending) == nil
 }
 
 func sameMeta(a, b SnapshotMeta) bool {

@@ -29,6 +29,9 @@ type Counters struct {
 	SnapshotsInstalled   uint64
 	SnapshotsUnavailable uint64
 	SnapshotRestarts     uint64
+	// SnapshotsRejected counts received snapshots the SnapshotVerifier
+	// rejected (the sender restarts them).
+	SnapshotsRejected uint64
 	// MessagesSent and MessagesReceived are indexed by MessageType.
 	MessagesSent     [msgTypeCount]uint64
 	MessagesReceived [msgTypeCount]uint64

@@ -15,28 +15,7 @@ import (
 // shifts with any change to the code it runs (another package's timing,
 // the swarm), so "passes now" does not prove a fix: after the fix, turn
 // the line into `sim` and drop the entry here.
-var dbOpenBugs = map[uint64]dbOpenBug{
-	501: {signature: "stopped though its disk was never faulted", what: "a healthy replica stops on a " +
-		"snapshot archive whose sst bytes were read through the sender's bit-flipping disk (bad network " +
-		"input stops the receiver instead of being rejected)"},
-	2043: {signature: "stopped though its disk was never faulted", what: "sst bytes flipped on the " +
-		"sender's disk pass archive verification (its checksums cover what the sender read), are installed, " +
-		"and the healthy receiver stops later: corruption spread to a replica whose disk was fine"},
-}
-
-// dbSnapshotCorruptionSeeds found the 2043 bug under a heavier swarm
-// (3–10 s workloads, 2–10 clients) tried and reverted during the
-// campaign's tuning; they replay under the current one with the same
-// tolerance.
-var dbSnapshotCorruptionSeeds = []uint64{10094, 10601, 11658, 12815}
-
-func init() {
-	for _, seed := range dbSnapshotCorruptionSeeds {
-		bug := dbOpenBugs[2043]
-		bug.what = "(found under a heavier swarm) " + bug.what
-		dbOpenBugs[seed] = bug
-	}
-}
+var dbOpenBugs = map[uint64]dbOpenBug{}
 
 // dbOpenBug is one open bug: the failure text its seed shows, and what it is.
 type dbOpenBug struct{ signature, what string }
