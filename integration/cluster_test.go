@@ -108,8 +108,9 @@ func TestClusterOperations(t *testing.T) {
 		if code, body, err := leader.post("/admin/snapshot", ""); err != nil || code != 200 {
 			t.Fatalf("snapshot: %d %s %v", code, body, err)
 		}
+		// As the runbook's "Adding a node": no peers, no flag; the node
+		// waits, and learns the leader's address when the leader calls.
 		n4 := newProc(t, c.root, 4)
-		n4.peers = c.nodes
 		c.nodes = append(c.nodes, n4)
 		n4.start(t)
 		code, body, err := leader.post("/admin/add-peer", fmt.Sprintf(`{"node_id": 4, "addr": %q}`, n4.raftAddr()))

@@ -68,6 +68,14 @@ type proc struct {
 	peers                      []*proc
 	bootstrap                  bool
 	env                        []string
+	// plainPeers writes --peers as the runbook does (host:port, no ids).
+	plainPeers bool
+	// bindAll binds the PostgreSQL and Raft listeners to 0.0.0.0, as the
+	// runbook's commands do; others still reach them on 127.0.0.1.
+	bindAll bool
+	// sslRootCert, when set, makes dsn ask for TLS with verify-full
+	// against this CA file.
+	sslRootCert string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -80,7 +88,11 @@ type proc struct {
 func (p *proc) raftAddr() string { return fmt.Sprintf("127.0.0.1:%d", p.raftPort) }
 func (p *proc) httpURL() string  { return fmt.Sprintf("http://127.0.0.1:%d", p.httpPort) }
 func (p *proc) dsn() string {
-	return fmt.Sprintf("postgres://admin@127.0.0.1:%d/lineradb?sslmode=disable&connect_timeout=3", p.pgPort)
+	ssl := "sslmode=disable"
+	if p.sslRootCert != "" {
+		ssl = "sslmode=verify-full&sslrootcert=" + p.sslRootCert
+	}
+	return fmt.Sprintf("postgres://admin@127.0.0.1:%d/lineradb?%s&connect_timeout=3", p.pgPort, ssl)
 }
 
 func newProc(t testing.TB, root string, id uint64) *proc {
@@ -102,14 +114,22 @@ func (p *proc) start(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	host := "127.0.0.1"
+	if p.bindAll {
+		host = "0.0.0.0"
+	}
 	args := []string{
 		"--node-id=" + strconv.FormatUint(p.id, 10), "--data-dir=" + p.dataDir,
-		fmt.Sprintf("--listen-addr=127.0.0.1:%d", p.pgPort), "--raft-addr=" + p.raftAddr(),
+		fmt.Sprintf("--listen-addr=%s:%d", host, p.pgPort), fmt.Sprintf("--raft-addr=%s:%d", host, p.raftPort),
 		fmt.Sprintf("--http-addr=127.0.0.1:%d", p.httpPort),
 	}
 	var peers []string
 	for _, q := range p.peers {
-		peers = append(peers, fmt.Sprintf("%d=%s", q.id, q.raftAddr()))
+		if p.plainPeers {
+			peers = append(peers, q.raftAddr())
+		} else {
+			peers = append(peers, fmt.Sprintf("%d=%s", q.id, q.raftAddr()))
+		}
 	}
 	if len(peers) > 0 {
 		args = append(args, "--peers="+strings.Join(peers, ","))

@@ -19,6 +19,9 @@ func startSingle(t *testing.T, env ...string) (*cluster, *proc) {
 	c := &cluster{t: t, root: t.TempDir()}
 	p := newProc(t, c.root, 1)
 	p.env = env
+	// An explicit --node-id with no peers waits to be added unless told
+	// to found its own cluster.
+	p.bootstrap = true
 	c.nodes = []*proc{p}
 	p.start(t)
 	t.Cleanup(func() {

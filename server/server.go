@@ -222,12 +222,23 @@ func (s *Server) startNode() error {
 		return fmt.Errorf("node stopped at start: %w", st.Stopped)
 	}
 	if err == nil && mode == joinWait && len(st.Voters) == 0 && len(st.Learners) == 0 {
-		s.log.Info("this node is not a member of any cluster yet: waiting for a leader to add it "+
-			"(POST /admin/add-peer on the leader); to found a cluster instead, restart with --bootstrap-cluster",
-			"node_id", c.Server.NodeID, "raft_addr", rt.Addr())
+		s.logWaiting(len(peers) > 0)
 	}
 	s.resolveLater(peers)
 	return nil
+}
+
+// logWaiting says why a node with an empty data directory has no
+// membership yet, and what the operator does about it.
+func (s *Server) logWaiting(hasPeers bool) {
+	if hasPeers {
+		s.log.Info("this node is not a member of a cluster yet: waiting for the cluster's leader to reach it "+
+			"(the founder is started with --bootstrap-cluster)", "node_id", s.cfg.Server.NodeID, "raft_addr", s.rt.Addr())
+		return
+	}
+	s.log.Info("this node is not a member of any cluster yet: waiting for a leader to add it "+
+		"(POST /admin/add-peer on the leader); to found a cluster instead, restart with --bootstrap-cluster",
+		"node_id", s.cfg.Server.NodeID, "raft_addr", s.rt.Addr())
 }
 
 // resolveFounders returns raft.peers, with the ids of plain host:port
