@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/lineradb/lineradb/sql/ast"
@@ -75,13 +76,19 @@ func (e *Env) planWhere(n node, in *scope, where ast.Expr) (node, error) {
 		return nil, err
 	}
 	if sc, ok := n.(*scanNode); ok {
-		choosePath(sc, keyPredicates(pred, sc))
+		preds := keyPredicates(pred, sc)
+		choosePath(sc, preds)
+		if slices.ContainsFunc(preds, func(p keyPredicate) bool { return p.arg != nil }) {
+			sc.preds = preds
+		}
 	}
 	return &filterNode{in: n, pred: pred}, nil
 }
 
 // keyPredicates finds column-vs-constant comparisons among the conjuncts,
-// with the constant converted exactly to the column's type.
+// with the constant converted exactly to the column's type, and
+// column-vs-parameter comparisons, whose values scanNode.bind converts at
+// each execution.
 func keyPredicates(pred *expr, sc *scanNode) []keyPredicate {
 	var out []keyPredicate
 	flip := map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -93,20 +100,33 @@ func keyPredicates(pred *expr, sc *scanNode) []keyPredicate {
 		if col.col < 0 {
 			col, val, op = val, col, flip[op]
 		}
-		if col.col < 0 || val.constVal == nil || types.IsNull(val.constVal) || col.col >= len(sc.table.Columns) {
+		if col.col < 0 || col.col >= len(sc.table.Columns) || sc.table.Columns[col.col].Type.Family() != val.T.Family() {
 			continue
 		}
-		ct := sc.table.Columns[col.col].Type
-		if ct.Family() != val.T.Family() {
-			continue
+		switch {
+		case val.constVal != nil:
+			if d, ok := exactKeyValue(val.constVal, val.T, sc.table.Columns[col.col].Type); ok {
+				out = append(out, keyPredicate{col: col.col, op: op, val: d, txt: c.text})
+			}
+		case val.paramOnly:
+			out = append(out, keyPredicate{col: col.col, op: op, arg: val, txt: c.text})
 		}
-		d, err := types.Cast(val.constVal, val.T, types.T{OID: ct.OID, Typmod: -1}, types.CastImplicit, nil)
-		if err != nil || types.Compare(d, val.constVal) != 0 {
-			continue
-		}
-		out = append(out, keyPredicate{col: col.col, op: op, val: d, txt: c.text})
 	}
 	return out
+}
+
+// exactKeyValue converts d (of type from) to the key column's type ct,
+// and reports false if d is NULL or does not convert exactly (then no key
+// of type ct equals it).
+func exactKeyValue(d types.Datum, from, ct types.T) (types.Datum, bool) {
+	if types.IsNull(d) {
+		return nil, false
+	}
+	v, err := types.Cast(d, from, types.T{OID: ct.OID, Typmod: -1}, types.CastImplicit, nil)
+	if err != nil || types.Compare(v, d) != 0 {
+		return nil, false
+	}
+	return v, true
 }
 
 func (e *Env) planProjection(s *ast.Select, cp *compiler, n node, exprs []*expr, out []scopeCol, targets []ast.Target) (node, []scopeCol, error) {

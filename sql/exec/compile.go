@@ -45,7 +45,7 @@ func (cp *compiler) setParamType(n int, t types.T) {
 
 func (cp *compiler) paramExpr(n int) *expr {
 	t := cp.env.ParamTypes[n-1]
-	return &expr{T: t, param: n, col: -1, text: "$" + strconv.Itoa(n), eval: func(c *Ctx, _ types.Row) (types.Datum, error) {
+	return &expr{T: t, param: n, col: -1, paramOnly: true, text: "$" + strconv.Itoa(n), eval: func(c *Ctx, _ types.Row) (types.Datum, error) {
 		if n > len(c.Params) {
 			return nil, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $%d", n)
 		}

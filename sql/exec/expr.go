@@ -23,7 +23,11 @@ type expr struct {
 	// constVal is set when the expression has no inputs (literals, casts
 	// of literals): the planner can use its value at plan time.
 	constVal types.Datum
-	text     string // for EXPLAIN
+	// paramOnly is set when the value depends on the statement's
+	// parameters alone ($n, or a cast of one): fixed for one execution,
+	// so the planner can bind it into a key at the start of each run.
+	paramOnly bool
+	text      string // for EXPLAIN
 	// and holds the operands of an AND; cmp describes a comparison. The
 	// planner reads them to find key predicates.
 	and *[2]*expr
@@ -88,6 +92,7 @@ func (cp *compiler) coerce(e *expr, t types.T, ctx types.CastContext, what strin
 		}
 		return types.Cast(d, from, t, ctx, loc)
 	}}
+	out.paramOnly = e.paramOnly
 	if e.constVal != nil {
 		d, err := types.Cast(e.constVal, from, t, ctx, loc)
 		if err != nil {

@@ -19,6 +19,10 @@ type scanNode struct {
 	point      bool
 	index      *catalog.Index // secondary index used, or nil
 	desc       string         // access-path description for EXPLAIN
+	// preds is set when some key predicate compares with a parameter:
+	// the path above is its shape, and bind derives the real bounds from
+	// the parameters' values at each execution.
+	preds []keyPredicate
 }
 
 func newScan(t *catalog.Table, alias string) *scanNode {
@@ -27,6 +31,13 @@ func newScan(t *catalog.Table, alias string) *scanNode {
 }
 
 func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
+	if n.preds != nil {
+		bound, empty, err := n.bind(c)
+		if err != nil || empty {
+			return nil, err
+		}
+		n = bound
+	}
 	ids, ts := n.table.ColumnIDs(), n.table.ColumnTypes()
 	if n.point {
 		v, ok, err := c.Txn.Get(n.start)
@@ -86,12 +97,59 @@ func (n *scanNode) explain() (string, []node) {
 	return "Seq Scan on " + name, nil
 }
 
-// keyPredicate is col op constant, from WHERE conjuncts.
+// keyPredicate is col op constant, from WHERE conjuncts: val is the
+// constant in the column's type, or nil while arg, an expression of the
+// parameters, waits for bind.
 type keyPredicate struct {
 	col int
 	op  string
 	val types.Datum
+	arg *expr
 	txt string
+}
+
+// bind evaluates the parameter predicates for this execution and chooses
+// the path again with their values. Every key predicate is a conjunct of
+// the WHERE clause, which the filter above the scan still applies, so the
+// span only has to contain every matching row: a NULL value matches no
+// row (empty), and a value the key column cannot hold exactly matches no
+// row under = and narrows nothing under a range.
+func (n *scanNode) bind(c *Ctx) (bound *scanNode, empty bool, err error) {
+	preds := make([]keyPredicate, 0, len(n.preds))
+	for _, p := range n.preds {
+		if p.arg == nil {
+			preds = append(preds, p)
+			continue
+		}
+		d, err := p.arg.eval(c, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		if types.IsNull(d) {
+			return nil, true, nil
+		}
+		v, ok := exactKeyValue(d, p.arg.T, n.table.Columns[p.col].Type)
+		if !ok {
+			if p.op == "=" {
+				return nil, true, nil
+			}
+			continue
+		}
+		preds = append(preds, keyPredicate{col: p.col, op: p.op, val: v, txt: p.txt})
+	}
+	bound = newScan(n.table, n.alias)
+	choosePath(bound, preds)
+	return bound, false, nil
+}
+
+// encodeKeyPart appends p's value to a key; a predicate still waiting for
+// its parameter (planning, before bind) contributes nothing, as only the
+// path's shape matters then.
+func encodeKeyPart(k []byte, p keyPredicate, desc bool) []byte {
+	if p.val == nil {
+		return k
+	}
+	return keys.EncodeKey(k, p.val, desc)
 }
 
 // conjuncts splits a predicate on AND.
@@ -122,7 +180,7 @@ func choosePath(n *scanNode, preds []keyPredicate) {
 		if !ok {
 			break
 		}
-		prefix = keys.EncodeKey(prefix, p.val, t.Primary.Desc[i])
+		prefix = encodeKeyPart(prefix, p, t.Primary.Desc[i])
 		used++
 		desc += p.txt + " "
 	}
@@ -148,7 +206,7 @@ func choosePath(n *scanNode, preds []keyPredicate) {
 				complete = false
 				break
 			}
-			ip = keys.EncodeKey(ip, p.val, idx.Desc[j])
+			ip = encodeKeyPart(ip, p, idx.Desc[j])
 			d += p.txt + " "
 		}
 		if complete {
@@ -168,10 +226,10 @@ func narrowRange(n *scanNode, preds []keyPredicate, used int, prefix []byte) boo
 	col := t.ColumnByID(t.Primary.Columns[used])
 	narrowed := false
 	for _, p := range preds {
-		if p.col != col || types.IsNull(p.val) {
+		if p.col != col || (p.arg == nil && types.IsNull(p.val)) {
 			continue
 		}
-		k := keys.EncodeKey(append([]byte{}, prefix...), p.val, false)
+		k := encodeKeyPart(append([]byte{}, prefix...), p, false)
 		switch p.op {
 		case ">=":
 			if bytes.Compare(k, n.start) > 0 {
