@@ -63,22 +63,23 @@ const (
 const singleOwnerMark = "†"
 
 func printTable(out io.Writer, p parentArgs, results map[key][]measured) {
-	fmt.Fprintln(out, "| workload | LineraDB ops/s | Pebble ops/s | ours/Pebble | CPU µs/op (ours / Pebble) | write amp (ours / Pebble) | write amp by wchar (ours / Pebble) | peak RSS MiB (ours / Pebble) |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| workload | LineraDB ops/s | Pebble ops/s | ours/Pebble | CPU µs/op (ours / Pebble) | ours/Pebble by CPU | write amp (ours / Pebble) | write amp by wchar (ours / Pebble) | peak RSS MiB (ours / Pebble) |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	marked := false
 	for _, w := range p.workloads {
 		ourRuns, theirRuns := results[key{ours, w.name}], results[key{theirs, w.name}]
 		o, t := medianCell(ourRuns), medianCell(theirRuns)
-		ratio := ratioString(o, t, "", ourRuns, theirRuns)
+		ratio, cpuRatio := ratioString(o, t, "", ourRuns, theirRuns), cpuRatioString(o, t, "")
 		if !o.ok && w.goroutines > 1 {
 			oneRuns := results[key{ours, singleGoroutine(w).name}]
 			if one := medianCell(oneRuns); one.ok && t.ok {
 				ratio, marked = ratioString(one, t, singleOwnerMark, oneRuns, theirRuns), true
+				cpuRatio = cpuRatioString(one, t, singleOwnerMark)
 			}
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s |\n",
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s / %s |\n",
 			w.title(p.child.Keys), opsString(o, w), opsString(t, w), ratio,
-			cpuString(o), cpuString(t), writeAmp(o, false), writeAmp(t, false),
+			cpuString(o), cpuString(t), cpuRatio, writeAmp(o, false), writeAmp(t, false),
 			writeAmp(o, true), writeAmp(t, true), rssString(o), rssString(t))
 	}
 	if marked {
@@ -141,6 +142,17 @@ func pairedRatios(ourRuns, theirRuns []measured) (lo, hi float64, ok bool) {
 		lo, hi = min(lo, r), max(hi, r)
 	}
 	return lo, hi, true
+}
+
+// cpuRatioString is Pebble's CPU per op over ours: like the throughput
+// ratio, above 1 means LineraDB is ahead. It is steadier than wall-clock
+// throughput under a shared machine's load, but it hides parallelism
+// (Pebble's background goroutines are billed, not credited).
+func cpuRatioString(o, t cell, mark string) string {
+	if !o.ok || !t.ok || o.med.Run.CPUPerOp() == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f%s", float64(t.med.Run.CPUPerOp())/float64(o.med.Run.CPUPerOp()), mark)
 }
 
 func cpuString(c cell) string {
