@@ -109,7 +109,8 @@ func (s *Session) parsePrepared(query string, paramOIDs []types.OID) (*Prepared,
 func needsCatalog(stmt ast.Stmt) bool {
 	switch stmt.(type) {
 	case *ast.Begin, *ast.Commit, *ast.Rollback, *ast.Savepoint, *ast.ReleaseSavepoint,
-		*ast.RollbackToSavepoint, *ast.SetTransaction, *ast.SetVar, *ast.Show:
+		*ast.RollbackToSavepoint, *ast.SetTransaction, *ast.SetVar, *ast.Show,
+		*ast.CreateRole, *ast.AlterRole, *ast.DropRole:
 		return false
 	}
 	return true

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -58,6 +59,15 @@ type SessionConfig struct {
 	// with that error. It may read state set by other goroutines (an
 	// atomic flag); nil means never interrupted.
 	Interrupted func() error
+	// Superuser names the bootstrap superuser (OID 10, owner of every
+	// object, not a stored role): the server's security.auth.superuser.
+	// Default: User.
+	Superuser string
+	// Rand supplies password salts for CREATE/ALTER ROLE ... PASSWORD
+	// (crypto/rand.Reader in production). nil derives them from the role
+	// name, the clock and the read version: deterministic, for tests and
+	// the simulator.
+	Rand io.Reader
 }
 
 type txnState uint8
@@ -500,6 +510,9 @@ func (s *Session) run(q queued) Result {
 	if c, ok := q.stmt.(*ast.Copy); ok {
 		return s.copyOut(c)
 	}
+	if isRoleStmt(q.stmt) {
+		return s.runRole(q.stmt)
+	}
 	env := &exec.Env{Txn: s.txn, Loc: s.loc}
 	if q.prep != nil {
 		env.ParamTypes = slices.Clone(q.prep.ParamTypes)
@@ -518,7 +531,7 @@ func (s *Session) run(q queued) Result {
 
 func (s *Session) ctx(params []typesDatum) *exec.Ctx {
 	return &exec.Ctx{Txn: s.txn, Loc: s.loc, TxnStart: s.txnStart, StmtTime: s.now(), Params: params,
-		User: s.cfg.User, Database: s.cfg.Database, Setting: s.setting, Interrupted: s.cfg.Interrupted}
+		User: s.cfg.User, Database: s.cfg.Database, Setting: s.ctxSetting, Interrupted: s.cfg.Interrupted}
 }
 
 func (s *Session) executePrepared(p *exec.Prepared, params []typesDatum) Result {

@@ -164,6 +164,8 @@ func (t *translator) stmt(n *pg.Node) ast.Stmt {
 		return t.explain(n.GetExplainStmt())
 	case n.GetCopyStmt() != nil:
 		return t.copyStmt(n.GetCopyStmt())
+	case n.GetCreateRoleStmt() != nil, n.GetAlterRoleStmt() != nil, n.GetDropRoleStmt() != nil:
+		return t.roleStmt(n)
 	case n.GetVacuumStmt() != nil:
 		return t.vacuum(n.GetVacuumStmt())
 	}
