@@ -32,22 +32,15 @@ var flagRaftBugs = flag.Bool("raftbugs", false, "run the reproductions of open r
 // the removed member is decommissioned; the leader crashes before its next
 // sync and restarts: it must become leader of {itself} again.
 //
-// The campaign works around it in its harness (raftNode.persist syncs a
-// Ready whose committed entries include a conf change); this test turns
-// the workaround off. Fixed in package raft (Ready.MustSync is true when
-// the commit reaches a conf change), so it runs by default.
+// Fixed in package raft (Ready.MustSync is true when the commit reaches a
+// conf change), so the harness, which used to sync such Readies itself,
+// syncs only when MustSync says so, and this test runs by default.
 func TestRaftBugConfRegressesAfterRestart(t *testing.T) {
-	soleSurvivorRestarts(t, true)
+	soleSurvivorRestarts(t)
 }
 
-// TestRaftConfSyncWorkaround: with the harness's workaround the same
-// scenario stays live.
-func TestRaftConfSyncWorkaround(t *testing.T) {
-	soleSurvivorRestarts(t, false)
-}
-
-func soleSurvivorRestarts(t *testing.T, noWorkaround bool) {
-	opts := RaftOptions{NoFaults: true, noConfSyncWorkaround: noWorkaround, tune: func(c *raftConfig) {
+func soleSurvivorRestarts(t *testing.T) {
+	opts := RaftOptions{NoFaults: true, tune: func(c *raftConfig) {
 		c.nodes, c.spares, c.clients, c.snapshotEvery = 2, 0, 0, 1000
 	}}
 	k := NewKernel(1)

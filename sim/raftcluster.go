@@ -70,10 +70,6 @@ type RaftOptions struct {
 	NoFaults bool
 	// tune adjusts the drawn configuration (canaries narrow the mix).
 	tune func(*raftConfig)
-	// noConfSyncWorkaround turns off the harness's sync of Readies that
-	// commit a membership change (see raftNode.persist), for the test
-	// that reproduces the raft bug it works around.
-	noConfSyncWorkaround bool
 }
 
 // raftFaultConfig is the Raft-aware part of a seed's fault mix.

