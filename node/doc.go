@@ -70,7 +70,10 @@
 //  2. The Ready loop runs (process): stage snapshot chunks (fsync); install
 //     a complete snapshot (the verified new LSM, pointer switch, then
 //     raftlog.Compact);
-//     append entries and hard state and fsync; only then send messages;
+//     append entries and hard state, and fsync if rd.MustSync (a hard
+//     state that only advances Commit stays unsynced until the LSM is
+//     about to make entries applied under it durable: lsmFS syncs the
+//     log right before any manifest write); only then send messages;
 //     apply committed entries to the MVCC store in order (resolving this
 //     node's pending commits by request id); record read states and wake
 //     Begins whose read index is applied; Advance. Repeat while HasReady.
@@ -102,8 +105,11 @@
 // # Invariants
 //
 //   - st.Applied() is the index of the last applied entry and never
-//     exceeds the durable commit index of the raft log (hard state is
-//     fsynced whenever it changes, before entries are applied).
+//     exceeds the durable commit index of the raft log; in particular the
+//     LSM's durable applied index never does, because the log is synced
+//     before every LSM manifest write (lsmFS), the only way a flush
+//     becomes durable. Open refuses a directory where it would (only the
+//     AckBeforeFsync canary may produce one).
 //   - No input reaches the Raft core while a Ready is outstanding.
 //   - A Begin is resolved only by the answer to its own read context
 //     (this node, this incarnation, its sequence number).

@@ -45,6 +45,10 @@ type Node struct {
 	// prepared is the index of the received snapshot VerifySnapshot
 	// unpacked and verified, which installSnapshot switches to (0: none).
 	prepared uint64
+	// logUnsynced is set while the raft log holds written state (a hard
+	// state that only advanced Commit) that is not fsynced yet; the LSM
+	// syncs it before making applied entries durable (lsmFS).
+	logUnsynced bool
 	// fault is a failure of this node's disk met where the node cannot
 	// stop at once (inside a raft Step); process stops the node with it.
 	fault error
@@ -102,7 +106,7 @@ func (n *Node) recover(seed uint64) error {
 			return err
 		}
 	}
-	st, err := mvcc.Open(fs, n.path(lsmDirName(ptr.lsmIndex)), n.storeOptions())
+	st, err := mvcc.Open(n.lsmFS(), n.path(lsmDirName(ptr.lsmIndex)), n.storeOptions())
 	if err != nil {
 		return err
 	}
@@ -112,6 +116,24 @@ func (n *Node) recover(seed uint64) error {
 		return err
 	}
 	return n.startRaft()
+}
+
+// lsmFS is the FS the live LSM runs on (see lsmFS).
+func (n *Node) lsmFS() diskio.FS { return lsmFS{FS: n.cfg.FS, beforeDurable: n.syncLogForLSM} }
+
+// syncLogForLSM makes the raft log's written state durable before the
+// LSM makes applied entries durable, so the durable applied index never
+// exceeds the durable commit index.
+func (n *Node) syncLogForLSM() error {
+	if !n.logUnsynced || n.log == nil {
+		return nil
+	}
+	if err := n.log.Sync(); err != nil {
+		return err
+	}
+	n.logUnsynced = false
+	n.m.logSyncsForLSM++
+	return nil
 }
 
 func (n *Node) storeOptions() mvcc.Options {
@@ -128,8 +150,11 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	hs := n.log.HardState()
-	// The LSM may be ahead of the durable commit index; entries it already
-	// holds are skipped when raft delivers them again.
+	if durable := max(hs.Commit, snap.Index); applied > durable && !n.cfg.Testing.AckBeforeFsync {
+		// lsmFS syncs the log before every flush; only the canary that
+		// never fsyncs the log may come back with the LSM ahead of it.
+		return fmt.Errorf("%w: state machine at %d ahead of the durable commit %d", ErrCorruptState, applied, durable)
+	}
 	rc := raft.Recovered{HardState: hs, Snapshot: snap, Entries: ents, Applied: min(applied, max(hs.Commit, snap.Index))}
 	rn, err := raft.New(raft.Config{
 		ID: n.cfg.ID, Peers: n.cfg.Peers, Learners: n.cfg.Learners,
@@ -329,12 +354,17 @@ func (n *Node) persist(rd raft.Ready) error {
 			return err
 		}
 	}
-	// Sync on every hard state change too, not only when raft asks: the
-	// LSM may flush entries applied under a commit index that must then be
-	// durable, or the restarted core would see applied > commit.
-	if rd.MustSync || len(rd.Entries) > 0 || !rd.HardState.IsEmpty() {
-		return n.log.Sync()
+	n.logUnsynced = n.logUnsynced || len(rd.Entries) > 0 || !rd.HardState.IsEmpty()
+	// Only when raft asks: a hard state that merely advances Commit may
+	// stay unsynced; the LSM syncs it before a flush could make entries
+	// applied under it durable (lsmFS).
+	if !rd.MustSync {
+		return nil
 	}
+	if err := n.log.Sync(); err != nil {
+		return err
+	}
+	n.logUnsynced = false
 	return nil
 }
 

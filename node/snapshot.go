@@ -86,7 +86,7 @@ func (n *Node) installSnapshot(meta raft.SnapshotMeta) error {
 	}
 	n.prepared = 0
 	fs, newDir := n.cfg.FS, n.path(lsmDirName(meta.Index))
-	st, err := mvcc.Open(fs, newDir, n.storeOptions())
+	st, err := mvcc.Open(n.lsmFS(), newDir, n.storeOptions())
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ type counters struct {
 	badMessages, malformedEntries                  uint64
 	foreignReadStates                              uint64
 	snapshotsRejected, snapshotPackRetries         uint64
+	logSyncsForLSM                                 uint64
 }
 
 // Metrics is the replica's metrics, for the server's /metrics and the
@@ -90,10 +91,13 @@ type Metrics struct {
 	// damage read from this disk.
 	SnapshotsRejected   uint64
 	SnapshotPackRetries uint64
-	Apply               mvcc.Counters
-	RaftLogBytes        int64
-	LSM                 lsm.Metrics
-	Raft                raft.Counters
+	// LogSyncsForLSM counts raft log fsyncs made because the LSM was about
+	// to make applied entries durable while a commit was unsynced.
+	LogSyncsForLSM uint64
+	Apply          mvcc.Counters
+	RaftLogBytes   int64
+	LSM            lsm.Metrics
+	Raft           raft.Counters
 }
 
 // Metrics returns the current metrics (storage figures are zero once the
@@ -108,6 +112,7 @@ func (n *Node) Metrics() Metrics {
 		BadMessages: c.badMessages, MalformedEntries: c.malformedEntries,
 		ForeignReadStates: c.foreignReadStates,
 		SnapshotsRejected: c.snapshotsRejected, SnapshotPackRetries: c.snapshotPackRetries,
+		LogSyncsForLSM: c.logSyncsForLSM,
 	}
 	if n.stopped == nil && n.st != nil {
 		m.Apply, m.LSM, m.RaftLogBytes = n.st.Counters(), n.st.Metrics(), n.log.Size()
