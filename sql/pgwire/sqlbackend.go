@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -21,6 +22,13 @@ type SQLBackend struct {
 	// Store must be safe for concurrent use: connections share it.
 	Store kv.Store
 	Clock clock.Clock
+	// Superuser is the bootstrap superuser's name (sql.SessionConfig's);
+	// "" = each session's user.
+	Superuser string
+	// Rand supplies the salts of CREATE ROLE ... PASSWORD; it must be safe
+	// for concurrent use (crypto/rand.Reader). nil: sql's deterministic
+	// salts (tests).
+	Rand io.Reader
 }
 
 // startupSettingsSkipped are startup parameters that are not settings.
@@ -35,6 +43,7 @@ func (b *SQLBackend) NewSession(info StartupInfo) (Session, error) {
 	intr := info.Interrupt
 	s := &sqlSession{
 		s: sql.NewSession(sql.SessionConfig{Clock: b.Clock, Database: info.Database, User: info.User,
+			Superuser: b.Superuser, Rand: b.Rand,
 			Interrupted: func() error {
 				if e := intr.Err(); e != nil {
 					return e
