@@ -341,7 +341,8 @@ func (s *Server) startPG() error {
 		// that does not ask for it is refused with 28000.
 		ln = tlsRequiredListener{Listener: ln}
 	}
-	backend := &meteredBackend{inner: &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}}, limits: s.lim, queries: s.ql}
+	sqlBackend := &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}, Superuser: c.Security.Auth.Superuser, Rand: rand.Reader}
+	backend := &meteredBackend{inner: sqlBackend, limits: s.lim, queries: s.ql}
 	s.pg = pgwire.NewServer(pgwire.ServerConfig{
 		Backend: backend, Auth: auth, TLS: tlsCfg, MaxConnections: c.Server.MaxConnections,
 		QueryTimeout: c.Server.QueryTimeout, Logger: s.log,
@@ -369,7 +370,8 @@ func (s *Server) authConfig() (pgwire.AuthConfig, error) {
 			s.log.Warn("no security.auth.superuser_password_hash set: accepting every client WITHOUT a password (trust); set one from `lineradb-server --hash-password`")
 			return pgwire.AuthConfig{Method: pgwire.AuthTrust}, nil
 		}
-		users := &kvUsers{superuser: a.Superuser, hash: a.SuperuserPasswordHash.Reveal(), store: s.rt}
+		// The configured superuser, then the roles CREATE USER ... PASSWORD stored.
+		users := &pgwire.StoredUsers{Store: s.rt, Superuser: a.Superuser, SuperuserPassword: a.SuperuserPasswordHash.Reveal()}
 		return pgwire.AuthConfig{Method: pgwire.AuthSCRAM, Users: users}, nil
 	}
 	return pgwire.AuthConfig{}, fmt.Errorf("security.auth.method %q is not implemented by this build's wire server (use password or trust)", a.Method)

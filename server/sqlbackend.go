@@ -2,11 +2,9 @@ package server
 
 import (
 	"errors"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/sql/pgwire"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
@@ -108,35 +106,4 @@ func (l *limitWriter) Row(row types.Row) error {
 func (l *limitWriter) Complete(tag string) error {
 	l.rows = 0
 	return l.ResultWriter.Complete(tag)
-}
-
-// kvUsers backs pgwire's UserStore: the configured superuser first, then
-// users stored in the database under usersPrefix.
-type kvUsers struct {
-	superuser string
-	hash      string
-	store     kv.Store
-}
-
-// usersPrefix is where stored users' SCRAM verifiers live in the KV space,
-// outside the SQL layer's table and index prefixes.
-const usersPrefix = "\xff/sys/users/"
-
-func (u *kvUsers) LookupUser(name string) (string, bool, error) {
-	if name == u.superuser {
-		return u.hash, true, nil
-	}
-	if strings.ContainsRune(name, 0) {
-		return "", false, nil
-	}
-	txn, err := u.store.Begin(kv.TxnOptions{ReadOnly: true})
-	if err != nil {
-		return "", false, err
-	}
-	defer u.store.Abort(txn)
-	v, ok, err := txn.Get([]byte(usersPrefix + name))
-	if err != nil || !ok {
-		return "", false, err
-	}
-	return string(v), true, nil
 }
