@@ -16,6 +16,7 @@ type CopyFormat uint8
 const (
 	CopyText CopyFormat = iota
 	CopyCSV
+	CopyBinary // PostgreSQL's binary COPY format (pgx's CopyFrom)
 )
 
 // CopySpec describes COPY's data: its columns (names and types, in
@@ -123,8 +124,11 @@ func (s *Session) copyOut(c *ast.Copy) Result {
 
 func copySpec(o ast.CopyOptions, cols []Column) CopySpec {
 	spec := CopySpec{Columns: cols, Header: o.Header, Null: o.Null}
-	if o.CSV {
+	switch {
+	case o.CSV:
 		spec.Format = CopyCSV
+	case o.Binary:
+		spec.Format = CopyBinary
 	}
 	if o.Delimiter != "" {
 		spec.Delimiter = o.Delimiter[0]

@@ -107,6 +107,10 @@ func TestCopyTo(t *testing.T) {
 	if dump(rs) != "COPY 1\n  b|20\n" || !rs[0].Copy.Header || rs[0].Copy.Columns[1].Name != "x" {
 		t.Fatalf("copy query: %s %+v", dump(rs), rs[0].Copy)
 	}
+	rs = mustRun(t, s, store, "COPY t TO STDOUT WITH (FORMAT binary)")
+	if rs[0].Copy == nil || rs[0].Copy.Format != CopyBinary {
+		t.Fatalf("copy binary: %+v", rs[0].Copy)
+	}
 	rs = mustRun(t, s, store, "COPY t (name) TO STDOUT")
 	if dump(rs) != "COPY 2\n  NULL\n  b\n" {
 		t.Fatalf("copy columns: %s", dump(rs))
@@ -114,7 +118,7 @@ func TestCopyTo(t *testing.T) {
 	for _, c := range []struct{ q, code string }{
 		{"COPY t FROM '/etc/passwd'", "0A000"},
 		{"COPY t TO PROGRAM 'ls'", "0A000"},
-		{"COPY t TO STDOUT WITH (FORMAT binary)", "0A000"},
+		{"COPY t TO STDOUT WITH (FORMAT binary, DELIMITER ',')", "42601"},
 		{"COPY t TO STDOUT WITH (QUOTE 'x')", "0A000"},
 		{"COPY t TO STDOUT WITH (DELIMITER 'ab')", "0A000"},
 		{"COPY missing TO STDOUT", "42P01"},

@@ -404,6 +404,7 @@ type Copy struct {
 // format's default.
 type CopyOptions struct {
 	CSV       bool
+	Binary    bool // FORMAT binary: PostgreSQL's binary COPY format
 	Header    bool
 	Delimiter string  // one byte when set
 	Null      *string // the NULL marker when set

@@ -50,11 +50,11 @@ func (t *translator) copyOption(d *pg.DefElem, o *ast.CopyOptions) {
 	case "format":
 		switch strings.ToLower(val) {
 		case "text":
-			o.CSV = false
+			o.CSV, o.Binary = false, false
 		case "csv":
-			o.CSV = true
+			o.CSV, o.Binary = true, false
 		case "binary":
-			unsupported("COPY FORMAT binary")
+			o.CSV, o.Binary = false, true
 		default:
 			fail(sqlerr.InvalidParameterValue, "COPY format %q not recognized", val)
 		}
@@ -96,6 +96,9 @@ func (t *translator) copyOption(d *pg.DefElem, o *ast.CopyOptions) {
 
 // checkCopyOptions applies PostgreSQL's checks on COPY options.
 func checkCopyOptions(o *ast.CopyOptions) *sqlerr.Error {
+	if o.Binary {
+		return checkBinaryCopyOptions(o)
+	}
 	if len(o.Delimiter) > 1 {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "COPY delimiter must be a single one-byte character")
 	}
@@ -113,6 +116,21 @@ func checkCopyOptions(o *ast.CopyOptions) *sqlerr.Error {
 	}
 	if o.Null != nil && strings.ContainsAny(*o.Null, "\r\n") {
 		return sqlerr.New(sqlerr.InvalidParameterValue, "COPY null representation cannot use newline or carriage return")
+	}
+	return nil
+}
+
+// checkBinaryCopyOptions: the binary format has no delimiter, NULL
+// marker, header, quote or escape (PostgreSQL's messages).
+func checkBinaryCopyOptions(o *ast.CopyOptions) *sqlerr.Error {
+	for _, c := range []struct {
+		set  bool
+		name string
+	}{{o.Delimiter != "", "DELIMITER"}, {o.Null != nil, "NULL"}, {o.Header, "HEADER"},
+		{o.Quote != "", "QUOTE"}, {o.Escape != "", "ESCAPE"}} {
+		if c.set {
+			return sqlerr.New(sqlerr.SyntaxError, "cannot specify %s in BINARY mode", c.name)
+		}
 	}
 	return nil
 }

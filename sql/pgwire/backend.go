@@ -114,6 +114,7 @@ type CopyFormat uint8
 const (
 	CopyText CopyFormat = iota
 	CopyCSV
+	CopyBinary // PostgreSQL's binary COPY format: a header, length-prefixed fields, a trailer
 )
 
 // CopySpec is a parsed COPY statement's data description.

@@ -71,11 +71,19 @@ func (c *Conn) copyIn(spec CopySpec, insert func([]types.Row) error) (int64, err
 	if e != nil {
 		return 0, e
 	}
-	c.be.Send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(spec.Columns))})
+	if e := checkBinaryColumns(spec); e != nil {
+		return 0, e
+	}
+	overall, formats := copyFormats(spec)
+	c.be.Send(&pgproto3.CopyInResponse{OverallFormat: overall, ColumnFormatCodes: formats})
 	if err := c.flush(); err != nil {
 		return 0, errStatementCut
 	}
 	d := &copyDecoder{spec: spec, loc: c.sess.Location(), insert: insert}
+	var sink copySink = d
+	if spec.Format == CopyBinary {
+		sink = &binaryCopyDecoder{rows: d}
+	}
 	for {
 		if err := c.intr.Err(); err != nil {
 			return d.count, err
@@ -87,11 +95,11 @@ func (c *Conn) copyIn(spec CopySpec, insert func([]types.Row) error) (int64, err
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			if err := d.feed(m.Data); err != nil {
+			if err := sink.feed(m.Data); err != nil {
 				return d.count, err
 			}
 		case *pgproto3.CopyDone:
-			return d.count, d.finish()
+			return d.count, sink.finish()
 		case *pgproto3.CopyFail:
 			return d.count, sqlerr.New(sqlerr.QueryCanceled, "COPY from stdin failed: %s", m.Message)
 		case *pgproto3.Flush, *pgproto3.Sync:
@@ -440,6 +448,9 @@ func (e *copyEncoder) header() []byte {
 }
 
 func (e *copyEncoder) encode(row types.Row) []byte {
+	if e.spec.Format == CopyBinary {
+		return encodeBinaryTuple(e.spec.Columns, row)
+	}
 	var out []byte
 	for i, d := range row {
 		if i > 0 {

@@ -105,6 +105,11 @@ func (w *writer) Complete(tag string) error {
 		return err
 	}
 	if w.copyOut != nil {
+		if w.copyOut.spec.Format == CopyBinary {
+			if err := w.c.sendCopyData(binaryCopyTrailer()); err != nil {
+				return err
+			}
+		}
 		w.c.be.Send(&pgproto3.CopyDone{})
 		w.copyOut = nil
 	}
@@ -179,10 +184,18 @@ func (w *writer) CopyOut(spec CopySpec) error {
 	if err != nil {
 		return err
 	}
+	if e := checkBinaryColumns(spec); e != nil {
+		w.Error(e)
+		return errStatementCut
+	}
 	w.inStatement = true
 	w.cols = spec.Columns
 	w.copyOut = enc
-	w.c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(spec.Columns))})
+	overall, formats := copyFormats(spec)
+	w.c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: overall, ColumnFormatCodes: formats})
+	if spec.Format == CopyBinary {
+		return w.c.sendCopyData(binaryCopyHeader())
+	}
 	if spec.Header {
 		return w.c.sendCopyData(enc.header())
 	}
