@@ -57,6 +57,31 @@
 // results whose Result.Copy is the spec to encode the Rows by. Files and
 // programs are refused (0A000). DriveCopy is Drive with a row source.
 //
+// COPY ... (FORMAT binary) has the same steps with Spec.Format
+// CopyBinary: the driver decodes PostgreSQL's binary COPY stream.
+//
+// # Roles
+//
+// CREATE ROLE / CREATE USER name [WITH] [LOGIN] [SUPERUSER] [CREATEDB]
+// [CREATEROLE] [INHERIT] [REPLICATION] [BYPASSRLS] [CONNECTION LIMIT n]
+// [PASSWORD 'pw' | NULL], ALTER ROLE/USER with the same options, and
+// DROP ROLE/USER [IF EXISTS] are stored in the KV space (/meta/role/,
+// roles.go), so they are transactional and replicated like tables. A
+// password is stored only as its SCRAM-SHA-256 verifier (internal/scram;
+// salts from SessionConfig.Rand); a verifier or md5 hash given as the
+// password is stored as it is. LookupRole is how the server's password
+// check reads them. The bootstrap superuser (SessionConfig.Superuser,
+// default the session user) is OID 10 and owns every object; it is
+// configured, not stored. Privileges follow PostgreSQL: a stored role
+// needs SUPERUSER, or CREATEROLE for non-superuser targets (42501), and
+// any role may change its own password. pg_roles, pg_authid, pg_user and
+// psql's \du list the bootstrap superuser and the stored roles
+// (roles_catalog.go hooks pgcatalog.SetRoleSource).
+//
+// Query strings pass through pgcatalog.Rewrite before parsing (Start and
+// StartPrepare), so psql's \d family and pgx's type loading run on the
+// executor's SQL subset; other queries are returned unchanged, cheaply.
+//
 // # Limits and cancellation
 //
 // SessionConfig.MaxResultRows (and SetMaxResultRows) fails a statement

@@ -5,6 +5,10 @@
 // connection. It speaks to the SQL layer only through the Backend and
 // Session interfaces (backend.go); sqlbackend.go adapts package sql.
 //
+// StoredUsers (users.go) is the UserStore of a server whose users are
+// the roles package sql stores (CREATE USER ... PASSWORD), behind the
+// configured bootstrap superuser; roles without LOGIN cannot log in.
+//
 // Message encoding is github.com/jackc/pgx/v5/pgproto3, with a maximum
 // message body (ConnConfig.MessageBytesMax) and buffered sends flushed at
 // ReadyForQuery, Flush, COPY turns and every flushRowsMax rows.
@@ -33,7 +37,11 @@
 //     ErrorResponse and discards every message up to the next Sync.
 //  6. Copy-in (inside a statement): CopyData*, then CopyDone or CopyFail;
 //     Flush and Sync are ignored meanwhile. Copy messages arriving outside
-//     COPY are ignored, as PostgreSQL does.
+//     COPY are ignored, as PostgreSQL does. Text and csv data are split
+//     into lines (copy.go); FORMAT binary (pgx's CopyFrom) is PostgreSQL's
+//     binary stream — signature, flags, tuples of length-prefixed fields
+//     in the binary codecs' forms, trailer (copybinary.go) — and COPY TO
+//     STDOUT (FORMAT binary) writes the same.
 //  7. Closed: Terminate, EOF, a FATAL error, or a recovered panic.
 //
 // # Invariants
