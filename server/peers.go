@@ -105,6 +105,7 @@ func (r *resolver) resolveAll(ctx context.Context, peers []config.Peer) ([]confi
 	lastLog := time.Now()
 	for {
 		var pending []string
+		var lastErr error
 		for i := range out {
 			if out[i].ID != 0 {
 				continue
@@ -115,6 +116,7 @@ func (r *resolver) resolveAll(ctx context.Context, peers []config.Peer) ([]confi
 					return nil, fmt.Errorf("raft.peers entry %q is this node's own address", out[i].Addr)
 				}
 				pending = append(pending, out[i].Addr)
+				lastErr = err
 				continue
 			}
 			if err := checkResolved(r.self, out, i, id); err != nil {
@@ -127,12 +129,12 @@ func (r *resolver) resolveAll(ctx context.Context, peers []config.Peer) ([]confi
 			return out, nil
 		}
 		if time.Since(lastLog) >= discoveryLogInterval {
-			r.log.Info("waiting for peers to answer", "unreachable", strings.Join(pending, ","))
+			r.log.Info("waiting for peers to answer", "unreachable", strings.Join(pending, ","), "last_err", lastErr)
 			lastLog = time.Now()
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("peers %s did not answer: %w", strings.Join(pending, ", "), ctx.Err())
+			return nil, fmt.Errorf("peers %s did not answer (last error: %v): %w", strings.Join(pending, ", "), lastErr, ctx.Err())
 		case <-time.After(retry):
 		}
 		retry = min(2*retry, discoveryRetryMax)
