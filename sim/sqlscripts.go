@@ -156,28 +156,31 @@ func (cl *sqlClient) checkSum(o *sqlOp, r sql.Result, bals []int64) bool {
 	if !ok {
 		return false
 	}
-	var sum int64
-	for _, b := range bals {
-		sum += b
-	}
-	if row[0] != sum || row[1] != int64(len(bals)) {
-		cl.garbage(o, "sum(balance), count(*) = %d, %d but the rows of the same snapshot sum to %d over %d",
-			row[0], row[1], sum, len(bals))
+	if err := sqlSumMismatch(bals, row[0], row[1]); err != nil {
+		cl.garbage(o, "%v", err)
 		return false
 	}
 	return true
+}
+
+// sqlSumMismatch reports aggregates that disagree with the rows of the
+// same snapshot.
+func sqlSumMismatch(bals []int64, sum, count int64) error {
+	var want int64
+	for _, b := range bals {
+		want += b
+	}
+	if sum != want || count != int64(len(bals)) {
+		return fmt.Errorf("sum(balance), count(*) = %d, %d but the rows of the same snapshot sum to %d over %d",
+			sum, count, want, len(bals))
+	}
+	return nil
 }
 
 // checkBalanceIndex looks one balance up by equality (the bank_balance
 // index once it exists) and compares the ids with the rows read.
 func (cl *sqlClient) checkBalanceIndex(o *sqlOp, bals []int64, then func()) {
 	b := bals[cl.rng.IntN(len(bals))]
-	var want []int64
-	for id, bal := range bals {
-		if bal == b {
-			want = append(want, int64(id))
-		}
-	}
 	q := fmt.Sprintf("SELECT id FROM bank WHERE balance = %d ORDER BY id", b)
 	cl.send(o, q, func(res []sql.Result) {
 		if !cl.ok(o, res, false) {
@@ -187,13 +190,28 @@ func (cl *sqlClient) checkBalanceIndex(o *sqlOp, bals []int64, then func()) {
 		if !ok {
 			return
 		}
-		if !slices.Equal(got, want) {
-			cl.garbage(o, "index lookup balance = %d returned ids %v, the table scan %v", b, got, want)
+		if err := sqlBalanceIndexMismatch(bals, b, got); err != nil {
+			cl.garbage(o, "%v", err)
 			return
 		}
 		cl.w.c.count("sql.client.index_checks")
 		then()
 	})
+}
+
+// sqlBalanceIndexMismatch compares the ids a lookup of balance b
+// returned with those the table scan bals (indexed by id) holds.
+func sqlBalanceIndexMismatch(bals []int64, b int64, got []int64) error {
+	var want []int64
+	for id, bal := range bals {
+		if bal == b {
+			want = append(want, int64(id))
+		}
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("index lookup balance = %d returned ids %v, the table scan %v", b, got, want)
+	}
+	return nil
 }
 
 // balances parses (id, balance) rows that must be exactly ids, in order;
@@ -306,13 +324,22 @@ func (cl *sqlClient) checkListIndex(o *sqlOp, key int64, vals []int64, then func
 		if !ok {
 			return
 		}
-		if !slices.Equal(got, []int64{key}) {
-			cl.garbage(o, "index lookup of list %d's value returned keys %v", key, got)
+		if err := sqlListIndexMismatch(key, got); err != nil {
+			cl.garbage(o, "%v", err)
 			return
 		}
 		cl.w.c.count("sql.client.index_checks")
 		then()
 	})
+}
+
+// sqlListIndexMismatch: appended values are unique, so a lookup of a
+// value (or of a whole text list) read under key must name key alone.
+func sqlListIndexMismatch(key int64, got []int64) error {
+	if !slices.Equal(got, []int64{key}) {
+		return fmt.Errorf("index lookup of list %d's value returned keys %v", key, got)
+	}
+	return nil
 }
 
 // parseList turns a list read into its values.
