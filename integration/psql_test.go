@@ -15,7 +15,7 @@ import (
 const psqlDir = "../testdata/psql"
 
 // psqlScripts are the scripts of psqlDir with golden output (name.out).
-var psqlScripts = []string{"describe", "describe_plus", "databases"}
+var psqlScripts = []string{"describe", "describe_plus", "databases", "roles"}
 
 // TestPsqlDescribe runs psql's \d family through the real psql binary
 // against a real lineradb-server and diffs what psql prints with what it

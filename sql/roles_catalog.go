@@ -46,13 +46,25 @@ func catalogRoles(c *exec.Ctx) []pgcatalog.Role {
 	if err != nil {
 		return out
 	}
+	// As in PostgreSQL, only superusers read pg_authid's verifiers: a
+	// verifier is enough for an offline dictionary attack.
+	readPasswords := true
+	for _, r := range stored {
+		if r.Name == c.User && !r.Superuser {
+			readPasswords = false
+		}
+	}
 	for _, r := range stored {
 		if r.Name == boot {
 			continue
 		}
-		out = append(out, pgcatalog.Role{OID: r.OID, Name: r.Name, Superuser: r.Superuser, Inherit: r.Inherit,
+		role := pgcatalog.Role{OID: r.OID, Name: r.Name, Superuser: r.Superuser, Inherit: r.Inherit,
 			CreateRole: r.CreateRole, CreateDB: r.CreateDB, CanLogin: r.Login, Replication: r.Replication,
-			BypassRLS: r.BypassRLS, ConnLimit: r.ConnLimit})
+			BypassRLS: r.BypassRLS, ConnLimit: r.ConnLimit}
+		if readPasswords {
+			role.Password = r.Password
+		}
+		out = append(out, role)
 	}
 	return out
 }

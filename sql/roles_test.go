@@ -116,7 +116,10 @@ func TestRolePrivileges(t *testing.T) {
 	store := memkv.New()
 	admin := NewSession(SessionConfig{User: "postgres"})
 	expect(t, admin, store, "CREATE USER bob PASSWORD 'b'; CREATE USER mgr CREATEROLE; CREATE USER root SUPERUSER", "CREATE ROLE\nCREATE ROLE\nCREATE ROLE\n")
+	expect(t, admin, store, "SELECT rolname, left(rolpassword, 14) FROM pg_authid WHERE rolname IN ('bob', 'mgr') ORDER BY 1",
+		"SELECT 2\n  bob|SCRAM-SHA-256$\n  mgr|NULL\n")
 	bob := NewSession(SessionConfig{User: "bob", Superuser: "postgres"})
+	expect(t, bob, store, "SELECT count(rolpassword) FROM pg_authid", "SELECT 1\n  0\n")
 	expect(t, bob, store, "CREATE ROLE x", "ERROR 42501: permission denied to create role\n")
 	expect(t, bob, store, "ALTER ROLE bob PASSWORD 'b2'", "ALTER ROLE\n")
 	expect(t, bob, store, "ALTER ROLE bob SUPERUSER", "ERROR 42501: permission denied to alter role\n")

@@ -18,6 +18,9 @@ type Role struct {
 	Replication bool
 	BypassRLS   bool
 	ConnLimit   int // -1: no limit
+	// Password is pg_authid.rolpassword (a SCRAM verifier; "" = NULL). The
+	// source leaves it empty for sessions that may not read it.
+	Password string
 }
 
 // RoleSource lists the roles a statement sees. It must be deterministic

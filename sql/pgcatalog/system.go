@@ -143,7 +143,7 @@ func authidRows(c *exec.Ctx) ([]types.Row, error) {
 	for _, r := range roles(c) {
 		out = append(out, types.Row{dOID(r.OID), dStr(r.Name), dBool(r.Superuser), dBool(r.Inherit),
 			dBool(r.CreateRole), dBool(r.CreateDB), dBool(r.CanLogin), dBool(r.Replication), dBool(r.BypassRLS),
-			dInt(r.ConnLimit), null, null})
+			dInt(r.ConnLimit), dStrOrNull(r.Password), null})
 	}
 	return out, nil
 }

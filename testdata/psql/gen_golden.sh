@@ -11,6 +11,7 @@ PSQL="psql -X -q --no-psqlrc -d lineradb"
 $PSQL -c 'DROP TABLE IF EXISTS accounts, items' -f schema.sql >/dev/null
 $PSQL -f describe.sql >describe.out 2>&1
 $PSQL -f describe_plus.sql >describe_plus.out 2>&1
+$PSQL -f roles.sql >roles.out 2>&1
 $PSQL -f databases.sql 2>&1 | awk -F'|' '
 	/^== / || /^Name\|/ || /^List of databases/ { print; next }
 	$1 == "lineradb" { print; next }
