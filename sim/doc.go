@@ -79,4 +79,18 @@
 // event), raftnemesis.go (leader isolation and crashes, transfers,
 // membership changes, disk faults), raftclient.go (clients whose history
 // porcupine checks). Seeds that ever failed live in testdata/seeds.
+//
+// The SQL campaign (sql*.go; `go test ./sim -run TestSQL -seeds=N`) runs
+// the whole-database cluster and nemeses with SQL clients: each drives a
+// sql.Session, turning its Begin/Commit/Abort actions into the replica's
+// asynchronous node.Begin/node.Commit (sqlconn.go), for a bank and a
+// list-append workload written in SQL plus CREATE TABLE / CREATE INDEX
+// mid-run, checked by the same CheckBank and CheckListAppend (strict).
+// It does not go through pgwire: pgwire.Conn needs no goroutines, but
+// Conn.Serve is a blocking read loop that returns only when the
+// connection ends, and its sql backend calls the synchronous kv.Store
+// Begin/Commit, which inside one goroutine could only complete by running
+// the kernel re-entrantly from inside an event. A pgwire Conn that could
+// be fed bytes and suspended on a pending kv action, as sql.Session is,
+// would let the campaign put the wire protocol in the loop too.
 package sim

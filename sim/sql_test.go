@@ -153,7 +153,7 @@ func TestSQLProbesCanFail(t *testing.T) {
 // TestSQLDeterminism runs seeds twice: identical trace hashes per seed,
 // distinct across seeds.
 func TestSQLDeterminism(t *testing.T) {
-	if err := CheckDeterminism(SeedRange(defaultSeedBase, 2), func(seed uint64) SeedResult {
+	if err := CheckDeterminism(SeedRange(defaultSeedBase, 3), func(seed uint64) SeedResult {
 		return RunSQL(seed, SQLOptions{})
 	}); err != nil {
 		t.Fatal(err)
