@@ -18,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"time"
@@ -30,6 +31,7 @@ type parentArgs struct {
 	runs      int
 	root      string
 	keep      bool
+	progress  io.Writer // one line per child; os.Stderr
 }
 
 func main() {
@@ -68,7 +70,7 @@ func main() {
 		}
 		return
 	}
-	p := parentArgs{child: a, runs: *runs, root: *root, keep: *keep}
+	p := parentArgs{child: a, runs: *runs, root: *root, keep: *keep, progress: os.Stderr}
 	var err error
 	if p.workloads, err = parseWorkloads(*wl); err == nil {
 		p.engines, err = parseEngines(*engines)
@@ -93,7 +95,7 @@ func runParent(p parentArgs) error {
 	defer cleanup()
 	p.root = root
 	noise0 := readNoise()
-	fmt.Fprintf(os.Stderr, "lsmcompare: data in %s\n", root)
+	fmt.Fprintf(p.progress, "lsmcompare: data in %s\n", root)
 	results, err := runAll(p)
 	if err != nil {
 		return err

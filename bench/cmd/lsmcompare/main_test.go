@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	a := childArgs{Keys: 2000, Seed: 3, StepRatio: 8, SyncDuration: 50 * time.Millisecond,
 		ReadDuration: 50 * time.Millisecond, ReadWarmup: 10 * time.Millisecond, Scans: 1}
-	p := parentArgs{child: a, workloads: workloads, engines: lsmbench.Engines, runs: 1, root: t.TempDir()}
+	p := parentArgs{child: a, workloads: workloads, engines: lsmbench.Engines, runs: 1, root: t.TempDir(), progress: io.Discard}
 	results, err := runAll(p)
 	if err != nil {
 		t.Fatal(err)

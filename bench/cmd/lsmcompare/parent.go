@@ -126,15 +126,15 @@ func runPrepared(p parentArgs, engine string) (measured, error) {
 func runOne(p parentArgs, engine string, w workload, dir string, prepare bool) (measured, error) {
 	cpu0, _ := lsmbench.ReadCPUTimes()
 	load, _ := lsmbench.LoadAverage()
-	fmt.Fprintf(os.Stderr, "lsmcompare: %-12s %-8s (load %.1f) ... ", w.name, engine, load)
+	fmt.Fprintf(p.progress, "lsmcompare: %-12s %-8s (load %.1f) ... ", w.name, engine, load)
 	res, err := spawn(p, engine, w, dir, prepare)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "failed")
+		fmt.Fprintln(p.progress, "failed")
 		return measured{}, err
 	}
 	cpu1, _ := lsmbench.ReadCPUTimes()
 	m := measured{result: res, stealPercent: lsmbench.StealPercent(cpu0, cpu1), loadBefore: load}
-	fmt.Fprintf(os.Stderr, "%.0f ops/s, steal %.1f%%\n", res.Run.OpsPerSecond(), m.stealPercent)
+	fmt.Fprintf(p.progress, "%.0f ops/s, steal %.1f%%\n", res.Run.OpsPerSecond(), m.stealPercent)
 	if !w.needsData() && !prepare {
 		os.RemoveAll(dir)
 	}
