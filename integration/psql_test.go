@@ -28,7 +28,7 @@ func TestPsqlDescribe(t *testing.T) {
 	}
 	// The objects' owner is the bootstrap superuser, as in the golden
 	// files, where a PostgreSQL initdb'd by "postgres" made them.
-	p := startFounder(t, "LINERADB_SECURITY_AUTH_SUPERUSER=postgres")
+	_, p := startSingle(t, "LINERADB_SECURITY_AUTH_SUPERUSER=postgres")
 	execRetry(t, p, "SELECT 1", 20*time.Second)
 	run := func(args ...string) string {
 		return runPsql(t, psql, p, "postgres", args...)
@@ -45,27 +45,6 @@ func TestPsqlDescribe(t *testing.T) {
 			t.Errorf("psql -f %s.sql differs from PostgreSQL 15's output:\n%s", name, lineDiff(string(want), got))
 		}
 	}
-}
-
-// startFounder starts a single node that founds its own cluster
-// (--bootstrap-cluster with no peers) with extra env, and waits for it
-// to lead.
-func startFounder(t *testing.T, env ...string) *proc {
-	c := &cluster{t: t, root: t.TempDir()}
-	p := newProc(t, c.root, 1)
-	p.env, p.bootstrap = env, true
-	c.nodes = []*proc{p}
-	p.start(t)
-	t.Cleanup(func() {
-		if p.running() {
-			p.kill()
-		}
-		if t.Failed() {
-			t.Logf("--- node log ---\n%s", p.logTail())
-		}
-	})
-	c.waitLeader(nil, 20*time.Second)
-	return p
 }
 
 // runPsql runs psql against p as user with args, in psqlDir, and returns

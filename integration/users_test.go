@@ -23,7 +23,7 @@ func TestStoredUsers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(hash, "SCRAM-SHA-256$") {
 		t.Fatalf("--hash-password: %q %v", out, err)
 	}
-	p := startFounder(t, "LINERADB_SECURITY_AUTH_METHOD=password", "LINERADB_SECURITY_AUTH_SUPERUSER=admin",
+	_, p := startSingle(t, "LINERADB_SECURITY_AUTH_METHOD=password", "LINERADB_SECURITY_AUTH_SUPERUSER=admin",
 		"LINERADB_SECURITY_AUTH_SUPERUSER_PASSWORD_HASH="+hash)
 	ctx := context.Background()
 	admin := connectAs(t, p, "admin", "admin-pw")
