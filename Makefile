@@ -3,7 +3,13 @@ GO      ?= go
 SEEDS   ?= 1000
 PKGS    := ./...
 
-.PHONY: build run test sim bench fmt lint vet
+.PHONY: build run test sim bench fmt lint vet fuzz-short
+
+# Fuzz targets and their packages; `make test` gives each a short run
+# (FUZZTIME) on top of replaying its checked-in corpus as a unit test.
+FUZZ_TARGETS := FuzzDecodeFrame:./netio FuzzHandshake:./netio FuzzDecode:./raft \
+	FuzzMessageDecoder:./sql/pgwire FuzzSQL:./sql FuzzLoadFile:./internal/config
+FUZZTIME ?= 5s
 
 build:
 	$(GO) build $(PKGS)
@@ -22,6 +28,14 @@ test: lint
 	$(GO) test -tags invariants -count=1 -timeout 20m $(PKGS)
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestRaft$$' -seeds=200
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSim$$' -seeds=200
+	$(MAKE) --no-print-directory fuzz-short
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # A long campaign: make sim SEEDS=10000
 sim:
