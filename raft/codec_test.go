@@ -17,6 +17,7 @@ func sampleMessages() []Message {
 		{Type: MsgSnap, From: 1, To: 3, Term: 5, SnapOffset: 64, SnapData: []byte("chunk"), SnapLast: true,
 			Snapshot: SnapshotMeta{Index: 40, Term: 4, Conf: ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{9}}}},
 		{Type: MsgTimeoutNow, From: 1, To: 2, Term: 5},
+		{Type: MsgTransferLeader, From: 2, To: 1, Term: 5, Index: 3},
 	}
 }
 

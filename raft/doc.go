@@ -83,6 +83,14 @@
 //     vote; so the operator must wait for the survivor's ConfState.
 //   - A leader counts its own entries toward commit only once they are
 //     durable (after the Advance that covered them).
+//   - TransferLeadership works on any member: a non-leader forwards it
+//     to the leader it knows as MsgTransferLeader (ErrNoLeader if it knows
+//     none), and the leader runs it as if called locally. The request
+//     carries the sender's term, so a delayed or duplicated one cannot
+//     move leadership in a later term; it is fire-and-forget like a
+//     forwarded proposal (the caller watches the leader change). Asking
+//     again for the transfer under way keeps its deadline, so retries
+//     cannot hold proposals off indefinitely.
 //   - Read-index confirmation uses a round counter echoed by heartbeats, not
 //     request contexts, so one round confirms every read registered before.
 //   - A leader whose removal is pending accepts no proposals, so when it

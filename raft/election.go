@@ -181,6 +181,8 @@ func (r *Raft) stepCandidate(m Message) {
 		r.counters.ProposalsDropped++
 	case MsgTimeoutNow:
 		r.handleTimeoutNow(m)
+	case MsgTransferLeader:
+		r.dropTransferRequest()
 	}
 }
 
@@ -239,21 +241,38 @@ func (r *Raft) addProgress(id uint64) {
 	r.progress[id] = pr
 }
 
-// TransferLeadership asks the leader to hand leadership to voter to: it
-// catches the target up, then sends MsgTimeoutNow. Proposals are dropped
-// until the transfer ends; it is aborted after an election timeout.
+// TransferLeadership hands leadership to voter to. On the leader it
+// catches the target up, then sends MsgTimeoutNow; proposals are dropped
+// until the transfer ends, and it is aborted after an election timeout.
+// On any other member it forwards the request to the leader it knows
+// (MsgTransferLeader), so an operator can ask any node; a nil error then
+// means "sent", not "started" — the request may be lost, and the caller
+// watches Status().Lead to see it take effect. With no known leader it
+// returns ErrNoLeader.
 func (r *Raft) TransferLeadership(to uint64) error {
 	if r.outstanding {
 		return ErrReadyOutstanding
 	}
 	defer r.checkInvariants()
+	if r.role == RoleLeader {
+		return r.startTransfer(to)
+	}
+	return r.forwardTransfer(to)
+}
+
+// startTransfer begins a transfer on the leader, for a local call or a
+// forwarded request alike. Asking again for the transfer already under way
+// is a no-op: it must not extend the deadline, or retries (and duplicated
+// forwards) could keep the leader refusing proposals indefinitely.
+func (r *Raft) startTransfer(to uint64) error {
+	assert(r.role == RoleLeader, "only a leader transfers leadership")
 	switch {
-	case r.role != RoleLeader:
-		return ErrNotLeader
 	case to == r.id:
 		return nil
 	case !r.conf.isVoter(to):
 		return ErrInvalidConfChange
+	case to == r.leadTransferee:
+		return nil
 	}
 	r.counters.TransfersStarted++
 	r.leadTransferee, r.transferElapsed = to, 0
@@ -265,6 +284,41 @@ func (r *Raft) TransferLeadership(to uint64) error {
 	}
 	r.queueAppend(to, true)
 	return nil
+}
+
+// forwardTransfer sends a transfer request to the leader we know. It
+// rejects what it can judge locally (a target that is not a voter in our
+// committed configuration) so an operator's typo fails at once; the leader
+// checks again under its own configuration.
+func (r *Raft) forwardTransfer(to uint64) error {
+	switch {
+	case r.lead == None:
+		return ErrNoLeader
+	case !r.conf.isVoter(to):
+		return ErrInvalidConfChange
+	case to == r.lead:
+		return nil // it already leads
+	}
+	r.counters.TransfersForwarded++
+	r.send(Message{To: r.lead, Type: MsgTransferLeader, Index: to})
+	return nil
+}
+
+// handleTransferRequest starts a transfer a follower forwarded. The step
+// rules already dropped requests from other terms, so the sender asked
+// this leader in this term.
+func (r *Raft) handleTransferRequest(m Message) {
+	if err := r.startTransfer(m.Index); err != nil {
+		r.dropTransferRequest()
+	}
+}
+
+// dropTransferRequest discards a forwarded transfer request this member
+// cannot act on: it is not the leader of the sender's term (leadership
+// moved on, so the request is moot) or the target is not a voter. It is
+// not relayed: the sender learns the new leader and the operator retries.
+func (r *Raft) dropTransferRequest() {
+	r.counters.TransfersDropped++
 }
 
 func (r *Raft) sendTimeoutNow(to uint64) {

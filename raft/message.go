@@ -44,14 +44,21 @@ const (
 	MsgSnapResp
 	// MsgTimeoutNow tells the leadership-transfer target to campaign now.
 	MsgTimeoutNow
+	// MsgTransferLeader forwards a TransferLeadership request from a
+	// non-leader to the leader it knows: Index is the target voter's id,
+	// Term the sender's term, so a request that outlives that leader's
+	// term (delayed, duplicated) is dropped instead of moving leadership
+	// in a term the operator never saw.
+	MsgTransferLeader
 
-	msgTypeCount = int(MsgTimeoutNow) + 1
+	msgTypeCount = int(MsgTransferLeader) + 1
 )
 
 var msgTypeNames = [msgTypeCount]string{
 	"MsgUnknown", "MsgApp", "MsgAppResp", "MsgHeartbeat", "MsgHeartbeatResp",
 	"MsgVote", "MsgVoteResp", "MsgPreVote", "MsgPreVoteResp", "MsgProp",
 	"MsgReadIndex", "MsgReadIndexResp", "MsgSnap", "MsgSnapResp", "MsgTimeoutNow",
+	"MsgTransferLeader",
 }
 
 func (t MessageType) String() string {
@@ -131,6 +138,8 @@ func (m Message) String() string {
 		}
 	case MsgReadIndexResp:
 		fmt.Fprintf(&b, " Index:%d", m.Index)
+	case MsgTransferLeader:
+		fmt.Fprintf(&b, " Target:%d", m.Index)
 	case MsgSnap:
 		fmt.Fprintf(&b, " Snapshot:%d/%d Offset:%d Bytes:%d Last:%v",
 			m.Snapshot.Term, m.Snapshot.Index, m.SnapOffset, len(m.SnapData), m.SnapLast)

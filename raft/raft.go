@@ -282,6 +282,8 @@ func (r *Raft) validate(m Message) error {
 		return fmt.Errorf("%w: %s with term %d", ErrBadMessage, m.Type, m.Term)
 	case len(m.Entries) > r.cfg.MaxProposalEntries && m.Type == MsgProp:
 		return fmt.Errorf("%w: %d proposed entries", ErrBadMessage, len(m.Entries))
+	case m.Type == MsgTransferLeader && m.Index == None:
+		return fmt.Errorf("%w: %s without a target", ErrBadMessage, m.Type)
 	}
 	if m.Type == MsgSnap && (m.Snapshot.Index == 0 || m.Snapshot.Term > m.Term || len(m.Snapshot.Conf.Voters) == 0) {
 		return fmt.Errorf("%w: snapshot %d/%d with %d voters at term %d", ErrBadMessage,
@@ -413,6 +415,8 @@ func (r *Raft) stepFollower(m Message) {
 		r.readStates = append(r.readStates, ReadState{Index: m.Index, Context: m.Context})
 	case MsgTimeoutNow:
 		r.handleTimeoutNow(m)
+	case MsgTransferLeader:
+		r.dropTransferRequest()
 	}
 }
 

@@ -155,6 +155,8 @@ func (r *Raft) stepLeader(m Message) {
 		r.handleHeartbeatResponse(m)
 	case MsgSnapResp:
 		r.handleSnapshotResponse(m)
+	case MsgTransferLeader:
+		r.handleTransferRequest(m)
 	}
 	// MsgApp/MsgHeartbeat/MsgSnap at our own term cannot come from another
 	// leader (election safety); votes were handled by the caller.

@@ -22,6 +22,11 @@ type Counters struct {
 	ReadsDropped         uint64
 	TransfersStarted     uint64
 	TransfersAborted     uint64
+	// TransfersForwarded counts TransferLeadership calls a non-leader sent
+	// on to the leader; TransfersDropped counts forwarded requests this
+	// member received but could not act on (not the leader, bad target).
+	TransfersForwarded   uint64
+	TransfersDropped     uint64
 	ConfChangesApplied   uint64
 	ConfChangesSkipped   uint64
 	Compactions          uint64
