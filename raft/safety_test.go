@@ -116,12 +116,13 @@ func runSafety(t *testing.T, seed uint64, founders, spare int, membership bool) 
 		c.ConfChangesApplied += rc.ConfChangesApplied
 		c.ReadsServed += rc.ReadsServed
 		c.TransfersStarted += rc.TransfersStarted
+		c.TransfersForwarded += rc.TransfersForwarded
 		c.SnapshotRestarts += rc.SnapshotRestarts
 		c.CheckQuorumStepDowns += rc.CheckQuorumStepDowns
 	}
-	t.Logf("seed %d: queue=%d proposals=%d committed=%d elections=%d snapshots=%d/%d restarts conf=%d reads=%d transfers=%d cq=%d",
+	t.Logf("seed %d: queue=%d proposals=%d committed=%d elections=%d snapshots=%d/%d restarts conf=%d reads=%d transfers=%d (forwarded %d) cq=%d",
 		seed, len(nw.queue), s.proposals, len(nw.committed), c.ElectionsWon, c.SnapshotsInstalled, c.SnapshotRestarts,
-		c.ConfChangesApplied, c.ReadsServed, c.TransfersStarted, c.CheckQuorumStepDowns)
+		c.ConfChangesApplied, c.ReadsServed, c.TransfersStarted, c.TransfersForwarded, c.CheckQuorumStepDowns)
 }
 
 func (s *safetyRun) randomAction(membership bool) {
