@@ -178,8 +178,8 @@ var keys = []key{
 	stringKey("security.tls.ca_file", func(c *Config) *string { return &c.Security.TLS.CAFile }).
 		describe("PEM CA bundle for verifying peers and client certificates."),
 	enumKey("security.auth.method", []string{"trust", "password", "client_cert", "jwt"}, func(c *Config) *string { return &c.Security.Auth.Method }).
-		notSupported("jwt is rejected").
-		describe("Client authentication: trust, password (SCRAM-SHA-256) or client_cert (needs TLS and ca_file)."),
+		notSupported("jwt is rejected; client_cert passes validation (it needs TLS and ca_file) but lineradb-server refuses it at start-up").
+		describe("Client authentication: trust, or password (SCRAM-SHA-256, with superuser_password_hash set; a hash alone under trust is not checked)."),
 	requiredStringKey("security.auth.superuser", func(c *Config) *string { return &c.Security.Auth.Superuser }).
 		describe("Name of the superuser created at bootstrap."),
 	secretKey("security.auth.superuser_password_hash", func(c *Config) *Secret { return &c.Security.Auth.SuperuserPasswordHash }).
