@@ -2,7 +2,9 @@ package lsm
 
 import "container/list"
 
-// blockCache is an LRU of decoded blocks with a byte budget. Deterministic:
+// blockCache is an LRU of raw data blocks (checksum verified, restart
+// array checked) with a byte budget: a block costs its size plus
+// blockOverheadBytes. Deterministic:
 // recency is a linked list and lookups are by exact key, so the same access
 // sequence always evicts the same blocks.
 type blockCache struct {
@@ -19,7 +21,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key   cacheKey
-	block *decodedBlock
+	block *rawBlock
 }
 
 func newBlockCache(capacityBytes int64) *blockCache {
@@ -30,7 +32,7 @@ func newBlockCache(capacityBytes int64) *blockCache {
 	}
 }
 
-func (c *blockCache) get(k cacheKey) *decodedBlock {
+func (c *blockCache) get(k cacheKey) *rawBlock {
 	if c == nil {
 		return nil
 	}
@@ -44,8 +46,8 @@ func (c *blockCache) get(k cacheKey) *decodedBlock {
 	return e.Value.(*cacheEntry).block
 }
 
-func (c *blockCache) put(k cacheKey, b *decodedBlock) {
-	if c == nil || int64(b.sizeBytes) > c.capacityBytes {
+func (c *blockCache) put(k cacheKey, b *rawBlock) {
+	if c == nil || int64(b.sizeBytes()) > c.capacityBytes {
 		return
 	}
 	if e, ok := c.entries[k]; ok {
@@ -53,7 +55,7 @@ func (c *blockCache) put(k cacheKey, b *decodedBlock) {
 		return
 	}
 	c.entries[k] = c.lru.PushFront(&cacheEntry{k, b})
-	c.usedBytes += int64(b.sizeBytes)
+	c.usedBytes += int64(b.sizeBytes())
 	for c.usedBytes > c.capacityBytes {
 		c.evict(c.lru.Back())
 	}
@@ -63,7 +65,7 @@ func (c *blockCache) evict(e *list.Element) {
 	ce := e.Value.(*cacheEntry)
 	c.lru.Remove(e)
 	delete(c.entries, ce.key)
-	c.usedBytes -= int64(ce.block.sizeBytes)
+	c.usedBytes -= int64(ce.block.sizeBytes())
 	if c.usedBytes < 0 {
 		panic("lsm: block cache usedBytes negative")
 	}

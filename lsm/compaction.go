@@ -218,7 +218,7 @@ func (d *DB) startCompaction(c *compaction) error {
 			return err
 		}
 		tombs = append(tombs, ts...)
-		children = append(children, newTableIter(h.r))
+		children = append(children, newCompactionTableIter(h.r))
 	}
 	c.tombs = fragmentTombstones(tombs)
 	c.snaps = d.uniqueSnapshots()

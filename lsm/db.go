@@ -53,6 +53,11 @@ type DB struct {
 	poisoned error
 	closed   bool
 	m        Metrics
+
+	// Scratch for point reads, reused so a Get allocates only its result
+	// (and on a block cache miss): the seek key and a block iterator.
+	getKey  []byte
+	getIter blockIter
 }
 
 // Open opens (creating if needed) the DB in dir and recovers it: the

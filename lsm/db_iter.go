@@ -36,6 +36,9 @@ type Iterator struct {
 	err     error
 	buf     []byte
 	closed  bool
+	// keyBuf holds the key of a forward position, skipBuf the user key
+	// being skipped: reused, so stepping forward allocates nothing.
+	keyBuf, skipBuf []byte
 }
 
 // NewIter iterates over the current state.
@@ -151,19 +154,23 @@ func (it *Iterator) Next() bool {
 // version of a user key other than skip, and is a live set.
 func (it *Iterator) findNext(skip []byte) bool {
 	it.valid = false
-	skip = clone(skip)
+	hasSkip := skip != nil
+	if hasSkip {
+		it.skipBuf = append(it.skipBuf[:0], skip...) // skip may be it.key
+	}
 	for ; it.iter.Valid(); it.iter.Next() {
 		ik := it.iter.Key()
 		uk, seq := userKeyOf(ik), seqOf(ik)
-		if seq > it.seq || (skip != nil && bytes.Equal(uk, skip)) {
+		if seq > it.seq || (hasSkip && bytes.Equal(uk, it.skipBuf)) {
 			continue
 		}
 		if it.upper != nil && bytes.Compare(uk, it.upper) >= 0 {
 			return false
 		}
-		skip = append(skip[:0], uk...)
+		it.skipBuf, hasSkip = append(it.skipBuf[:0], uk...), true
 		if kindOf(ik) == KindSet && !it.tombs.coveredAt(uk, seq, it.seq) {
-			it.key, it.value, it.valid = clone(uk), it.iter.Value(), true
+			it.keyBuf = append(it.keyBuf[:0], uk...)
+			it.key, it.value, it.valid = it.keyBuf, it.iter.Value(), true
 			return true
 		}
 	}

@@ -127,7 +127,9 @@ func (m *mergingIter) Next() {
 	c := m.h[0]
 	c.Next()
 	if c.Valid() {
-		heap.Fix(&m.h, 0)
+		if len(m.h) > 1 { // one source needs no reordering
+			heap.Fix(&m.h, 0)
+		}
 	} else {
 		if err := c.Err(); err != nil {
 			m.err = err

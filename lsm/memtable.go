@@ -132,9 +132,10 @@ func (m *memtable) note(seq uint64, sizeBytes int64) {
 
 func (m *memtable) empty() bool { return m.count == 0 }
 
-// get returns the newest point entry for userKey with seq <= snapSeq.
-func (m *memtable) get(userKey []byte, snapSeq uint64) (n *skipNode) {
-	n = m.findGE(makeInternalKey(nil, userKey, snapSeq, kindSeek), nil)
+// get returns the newest point entry for userKey at or below seekKey,
+// which is (userKey, snapshot seq, kindSeek).
+func (m *memtable) get(userKey, seekKey []byte) (n *skipNode) {
+	n = m.findGE(seekKey, nil)
 	if n == nil || !bytes.Equal(userKeyOf(n.key), userKey) {
 		return nil
 	}

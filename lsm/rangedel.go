@@ -68,6 +68,9 @@ func fragmentTombstones(ts []rangeTombstone) *tombstoneSet {
 
 // find returns the fragment containing key, or nil.
 func (s *tombstoneSet) find(key []byte) *fragment {
+	if len(s.frags) == 0 {
+		return nil
+	}
 	i := sort.Search(len(s.frags), func(i int) bool { return bytes.Compare(s.frags[i].end, key) > 0 })
 	if i < len(s.frags) && bytes.Compare(s.frags[i].start, key) <= 0 {
 		return &s.frags[i]

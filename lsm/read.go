@@ -77,15 +77,19 @@ func (d *DB) getAt(key []byte, snapSeq uint64) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	g := getState{key: key, snap: snapSeq}
-	for _, m := range d.memtables() {
-		g.memtable(m)
+	d.getKey = makeInternalKey(d.getKey, key, snapSeq, kindSeek)
+	g.memtable(d.mem, d.getKey)
+	for i := len(d.imm) - 1; i >= 0; i-- {
+		g.memtable(d.imm[i], d.getKey)
 	}
-	for _, f := range d.current.files() {
-		if g.settledBy(f) || !f.overlaps(key, key) {
-			continue
-		}
-		if err := d.getFromTable(&g, f); err != nil {
-			return nil, err
+	for _, fs := range d.current.levels {
+		for _, f := range fs {
+			if g.settledBy(f) || !f.overlaps(key, key) {
+				continue
+			}
+			if err := d.getFromTable(&g, f); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !g.found || g.kind != KindSet || g.tombSeq > g.seq {
@@ -138,9 +142,9 @@ func (g *getState) offerTombstones(ts []rangeTombstone) {
 	}
 }
 
-func (g *getState) memtable(m *memtable) {
+func (g *getState) memtable(m *memtable, seekKey []byte) {
 	g.offerTombstones(m.rangeDels)
-	if n := m.get(g.key, g.snap); n != nil {
+	if n := m.get(g.key, seekKey); n != nil {
 		g.offer(n.key, n.value)
 	}
 }
@@ -162,13 +166,12 @@ func (d *DB) getFromTable(g *getState, f *fileMeta) error {
 		d.m.BloomFilterNegatives++
 		return nil
 	}
-	it := newTableIter(h.r)
-	it.SeekGE(makeInternalKey(nil, g.key, g.snap, kindSeek))
-	if err := it.Err(); err != nil {
+	ok, err := h.r.seekGE(&d.getIter, d.getKey)
+	if err != nil {
 		return err
 	}
-	if it.Valid() {
-		g.offer(it.Key(), it.Value())
+	if ok {
+		g.offer(d.getIter.key, d.getIter.val)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"sort"
 
 	"github.com/lineradb/lineradb/diskio"
 )
@@ -146,9 +145,12 @@ func (r *tableReader) loadIndex(h blockHandle) error {
 	return nil
 }
 
-// dataBlock returns the i-th data block, decoded and verified, from the
-// cache if present.
-func (r *tableReader) dataBlock(i int) (*decodedBlock, error) {
+// dataBlock returns the i-th data block, checksum verified and its
+// restart array checked, from the cache if present (and cached after a
+// read). Key order is not re-checked on every load: the checksum guards
+// the bytes, the writer asserts the order, VerifySSTables checks it, and
+// builds with -tags invariants check it on every read from disk.
+func (r *tableReader) dataBlock(i int) (*rawBlock, error) {
 	h := r.index[i].h
 	k := cacheKey{r.fileNum, h.offset}
 	if b := r.cache.get(k); b != nil {
@@ -158,35 +160,86 @@ func (r *tableReader) dataBlock(i int) (*decodedBlock, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeBlock(raw)
-	if err != nil {
-		return nil, corruptf(r.name, int64(h.offset), "data block: %v", err)
-	}
-	if err := r.checkDataBlock(d, i, h); err != nil {
+	b := &rawBlock{}
+	if err := r.parseDataBlock(b, raw, i); err != nil {
 		return nil, err
 	}
-	r.cache.put(k, d)
-	return d, nil
+	r.cache.put(k, b)
+	return b, nil
 }
 
-// checkDataBlock verifies key well-formedness and order, and that the block
-// ends with the key the index promised.
-func (r *tableReader) checkDataBlock(d *decodedBlock, i int, h blockHandle) error {
-	if len(d.keys) == 0 {
-		return corruptf(r.name, int64(h.offset), "empty data block")
+// parseDataBlock checks a data block read from disk into b; with
+// invariants on it also checks every key (see checkDataBlock).
+func (r *tableReader) parseDataBlock(b *rawBlock, raw []byte, i int) error {
+	if err := b.parse(raw); err != nil {
+		return corruptf(r.name, int64(r.index[i].h.offset), "data block: %v", err)
 	}
-	for j, k := range d.keys {
-		if _, _, kind, ok := decodeInternalKey(k); !ok || kind == KindRangeDelete {
-			return corruptf(r.name, int64(h.offset), "data block entry %d has a malformed key", j)
-		}
-		if j > 0 && compareInternal(d.keys[j-1], k) >= 0 {
-			return corruptf(r.name, int64(h.offset), "data block keys out of order at entry %d", j)
-		}
-	}
-	if !bytes.Equal(d.keys[len(d.keys)-1], r.index[i].lastKey) {
-		return corruptf(r.name, int64(h.offset), "data block does not end with its index key")
+	if invariantsOn {
+		return r.checkDataBlock(b, i)
 	}
 	return nil
+}
+
+// checkDataBlock decodes every entry: keys well formed and strictly
+// increasing, and the block ending with the key the index promised.
+func (r *tableReader) checkDataBlock(b *rawBlock, i int) error {
+	off := int64(r.index[i].h.offset)
+	var it blockIter
+	it.init(b)
+	var prev []byte
+	n := 0
+	for ok := it.first(); ok; ok = it.next() {
+		if n > 0 && compareInternal(prev, it.key) >= 0 {
+			return corruptf(r.name, off, "data block keys out of order at entry %d", n)
+		}
+		prev = append(prev[:0], it.key...)
+		n++
+	}
+	if it.err != nil {
+		return corruptf(r.name, off, "data block entry %d: %v", n, it.err)
+	}
+	if n == 0 {
+		return corruptf(r.name, off, "empty data block")
+	}
+	if !bytes.Equal(prev, r.index[i].lastKey) {
+		return corruptf(r.name, off, "data block does not end with its index key")
+	}
+	return nil
+}
+
+// findBlock returns the index of the first data block whose last key is
+// >= ikey: the only block that can hold the first entry >= ikey.
+func (r *tableReader) findBlock(ikey []byte) int {
+	lo, hi := 0, len(r.index)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if compareInternal(r.index[mid].lastKey, ikey) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// seekGE positions it at the first entry >= ikey, for a point read: blocks
+// come through the cache and are searched in place, so a read allocates
+// only when it misses the cache.
+func (r *tableReader) seekGE(it *blockIter, ikey []byte) (bool, error) {
+	for i := r.findBlock(ikey); i < len(r.index); i++ {
+		b, err := r.dataBlock(i)
+		if err != nil {
+			return false, err
+		}
+		it.init(b)
+		if it.seekGE(ikey) {
+			return true, nil
+		}
+		if it.err != nil {
+			return false, corruptf(r.name, int64(r.index[i].h.offset), "data block: %v", it.err)
+		}
+	}
+	return false, nil
 }
 
 // mayContain consults the bloom filter for a user key.
@@ -221,42 +274,120 @@ func (r *tableReader) rangeTombstones() ([]rangeTombstone, error) {
 
 func (r *tableReader) close() error { return r.f.Close() }
 
-// tableIter iterates over a table's point entries.
+// Read-ahead: an iterator that has loaded sequentialLoadsMin blocks in a
+// row (or a compaction's, from the start) reads the following blocks in
+// one pread of readaheadBytesMin, doubling up to readaheadBytesMax, into a
+// buffer it reuses, and leaves the block cache alone (a scan would only
+// evict what point reads need).
+const (
+	sequentialLoadsMin = 2
+	readaheadBytesMin  = 32 << 10
+	readaheadBytesMax  = 256 << 10
+)
+
+// tableIter iterates over a table's point entries, decoding blocks in
+// place. Key and Value are valid until the next move.
 type tableIter struct {
-	r   *tableReader
-	bi  int // block index; len(index) or -1 when exhausted
-	blk *decodedBlock
-	i   int
-	err error
+	r      *tableReader
+	bi     int // block index; len(index) or -1 when exhausted
+	blk    blockIter
+	loaded bool // blk holds block bi
+	err    error
+
+	noCache  bool // compaction input: always read ahead
+	seqLoads int  // consecutive loads of the next block
+	ra       []byte
+	raOff    uint64 // file offset of ra[0]
+	raBlock  rawBlock
 }
 
 func newTableIter(r *tableReader) *tableIter { return &tableIter{r: r, bi: -1} }
 
+// newCompactionTableIter reads the whole table once, in order: read-ahead
+// from the first block, no caching.
+func newCompactionTableIter(r *tableReader) *tableIter {
+	return &tableIter{r: r, bi: -1, noCache: true}
+}
+
 func (it *tableIter) load(bi int) bool {
-	it.blk, it.bi = nil, bi
+	if bi == it.bi+1 {
+		it.seqLoads++
+	} else {
+		it.seqLoads = 0
+	}
+	it.loaded, it.bi = false, bi
 	if bi < 0 || bi >= len(it.r.index) {
 		return false
 	}
-	b, err := it.r.dataBlock(bi)
+	var b *rawBlock
+	var err error
+	if it.noCache || it.seqLoads >= sequentialLoadsMin {
+		b, err = it.readahead(bi)
+	} else {
+		b, err = it.r.dataBlock(bi)
+	}
 	if err != nil {
 		it.err = err
 		return false
 	}
-	it.blk = b
+	it.blk.init(b)
+	it.loaded = true
 	return true
 }
 
+// readahead returns block bi from the read-ahead buffer, refilling it from
+// the block's offset when the block is not wholly inside.
+func (it *tableIter) readahead(bi int) (*rawBlock, error) {
+	r := it.r
+	h := r.index[bi].h
+	need := h.length + blockTrailerLenBytes
+	if h.offset < it.raOff || h.offset+need > it.raOff+uint64(len(it.ra)) {
+		size := uint64(readaheadBytesMin)
+		if len(it.ra) > 0 {
+			size = min(2*uint64(len(it.ra)), readaheadBytesMax)
+		}
+		size = max(need, min(size, r.dataEnd-h.offset))
+		if uint64(cap(it.ra)) < size {
+			it.ra = make([]byte, size)
+		}
+		it.ra, it.raOff = it.ra[:size], h.offset
+		if err := r.readAt(it.ra, int64(h.offset)); err != nil {
+			it.ra = it.ra[:0]
+			return nil, err
+		}
+	}
+	buf := it.ra[h.offset-it.raOff:][:need]
+	data := buf[:h.length]
+	if crc32c(data) != binary.LittleEndian.Uint32(buf[h.length:]) {
+		return nil, corruptf(r.name, int64(h.offset), "data block checksum mismatch")
+	}
+	if err := r.parseDataBlock(&it.raBlock, data, bi); err != nil {
+		return nil, err
+	}
+	return &it.raBlock, nil
+}
+
+// fail records a block decoding error against the current block.
+func (it *tableIter) fail() {
+	it.err = corruptf(it.r.name, int64(it.r.index[it.bi].h.offset), "data block: %v", it.blk.err)
+	it.loaded = false
+}
+
 func (it *tableIter) SeekGE(key []byte) {
-	bi := sort.Search(len(it.r.index), func(i int) bool { return compareInternal(it.r.index[i].lastKey, key) >= 0 })
-	if !it.load(bi) {
+	if !it.load(it.r.findBlock(key)) {
 		return
 	}
-	it.i = it.blk.seekGE(key, compareInternal)
-	it.skipForward()
+	if !it.blk.seekGE(key) {
+		if it.blk.err != nil {
+			it.fail()
+			return
+		}
+		it.nextBlock()
+	}
 }
 
 func (it *tableIter) SeekLT(key []byte) {
-	bi := sort.Search(len(it.r.index), func(i int) bool { return compareInternal(it.r.index[i].lastKey, key) >= 0 })
+	bi := it.r.findBlock(key)
 	if bi == len(it.r.index) {
 		it.Last()
 		return
@@ -264,49 +395,72 @@ func (it *tableIter) SeekLT(key []byte) {
 	if !it.load(bi) {
 		return
 	}
-	it.i = it.blk.seekGE(key, compareInternal) - 1
-	it.skipBackward()
-}
-
-func (it *tableIter) First() {
-	if it.load(0) {
-		it.i = 0
-		it.skipForward()
+	if !it.blk.seekLT(key) {
+		if it.blk.err != nil {
+			it.fail()
+			return
+		}
+		it.prevBlock()
 	}
 }
 
+func (it *tableIter) First() {
+	it.bi = -1
+	it.nextBlock()
+}
+
 func (it *tableIter) Last() {
-	if it.load(len(it.r.index) - 1) {
-		it.i = len(it.blk.keys) - 1
-		it.skipBackward()
+	if !it.load(len(it.r.index) - 1) {
+		return
+	}
+	if !it.blk.last() {
+		if it.blk.err != nil {
+			it.fail()
+			return
+		}
+		it.prevBlock()
 	}
 }
 
 func (it *tableIter) Next() {
-	it.i++
-	it.skipForward()
+	if it.blk.next() {
+		return
+	}
+	if it.blk.err != nil {
+		it.fail()
+		return
+	}
+	it.nextBlock()
 }
 
-func (it *tableIter) skipForward() {
-	for it.blk != nil && it.i >= len(it.blk.keys) {
-		if !it.load(it.bi + 1) {
+// nextBlock moves to the first entry of the next non-empty block.
+func (it *tableIter) nextBlock() {
+	for it.load(it.bi + 1) {
+		if it.blk.first() {
 			return
 		}
-		it.i = 0
+		if it.blk.err != nil {
+			it.fail()
+			return
+		}
 	}
 }
 
-func (it *tableIter) skipBackward() {
-	for it.blk != nil && it.i < 0 {
-		if !it.load(it.bi - 1) {
+// prevBlock moves to the last entry of the previous non-empty block.
+func (it *tableIter) prevBlock() {
+	for it.load(it.bi - 1) {
+		if it.blk.last() {
 			return
 		}
-		it.i = len(it.blk.keys) - 1
+		if it.blk.err != nil {
+			it.fail()
+			return
+		}
 	}
 }
 
-func (it *tableIter) Valid() bool   { return it.blk != nil && it.err == nil }
-func (it *tableIter) Key() []byte   { return it.blk.keys[it.i] }
-func (it *tableIter) Value() []byte { return it.blk.vals[it.i] }
+func (it *tableIter) Valid() bool   { return it.loaded && it.blk.valid && it.err == nil }
+func (it *tableIter) Key() []byte   { return it.blk.key }
+func (it *tableIter) Value() []byte { return it.blk.val }
 func (it *tableIter) Err() error    { return it.err }
 func (it *tableIter) Close() error  { return nil }

@@ -85,10 +85,16 @@ func VerifyTable(fs diskio.FS, name string, fileNum uint64) (entries uint64, err
 	var minSeq, maxSeq uint64
 	for bi := range r.index {
 		b, err := r.dataBlock(bi)
+		if err == nil && !invariantsOn {
+			err = r.checkDataBlock(b, bi) // dataBlock checked it already with invariants on
+		}
 		if err != nil {
 			return entries, err
 		}
-		for _, k := range b.keys {
+		var it blockIter
+		it.init(b)
+		for ok := it.first(); ok; ok = it.next() {
+			k := it.key
 			if prev != nil && compareInternal(prev, k) >= 0 {
 				return entries, corruptf(name, int64(r.index[bi].h.offset), "keys out of order across blocks")
 			}
@@ -100,7 +106,7 @@ func VerifyTable(fs diskio.FS, name string, fileNum uint64) (entries uint64, err
 			if uk := userKeyOf(k); bytes.Compare(uk, r.props.smallest) < 0 || bytes.Compare(uk, r.props.largest) > 0 {
 				return entries, corruptf(name, int64(r.index[bi].h.offset), "key outside the properties' key range")
 			}
-			prev = k
+			prev = append(prev[:0], k...)
 			entries++
 		}
 	}
