@@ -405,3 +405,17 @@ func TestKeyTable(t *testing.T) {
 		}
 	}
 }
+
+// A password hash under the default trust method is never checked: Load
+// must say so rather than let an operator believe passwords are required.
+func TestHashUnderTrustWarns(t *testing.T) {
+	const hash = "SCRAM-SHA-256$4096:c2FsdA==$AAAA:BBBB"
+	env := []string{"LINERADB_LISTEN_ADDR=127.0.0.1:5432", "LINERADB_SECURITY_ADMIN_TOKEN=0123456789abcdef",
+		"LINERADB_SECURITY_AUTH_SUPERUSER_PASSWORD_HASH=" + hash}
+	cfg := mustLoad(t, nil, env, nil)
+	checkWarnings(t, cfg.Warnings, []string{
+		"security.auth.superuser_password_hash is set but security.auth.method is trust",
+	})
+	cfg = mustLoad(t, nil, append(env, "LINERADB_SECURITY_AUTH_METHOD=password"), nil)
+	checkWarnings(t, cfg.Warnings, nil)
+}

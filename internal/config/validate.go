@@ -109,7 +109,7 @@ func (l *loader) checkAuth() {
 	switch sec.Auth.Method {
 	case "jwt":
 		l.failKey("security.auth.method",
-			"jwt is not supported by this build; use password or client_cert (clients would otherwise not be authenticated as configured)")
+			"jwt is not supported by this build; use password (clients would otherwise not be authenticated as configured)")
 	case "client_cert":
 		if !sec.TLS.Enabled {
 			l.failKey("security.auth.method", "client_cert needs security.tls.enabled: true")
@@ -121,6 +121,12 @@ func (l *loader) checkAuth() {
 		if !isLoopback(l.cfg.Server.ListenAddr) {
 			l.warn("security.auth.method is trust and server.listen_addr %s is not loopback: any client can connect as any user",
 				l.cfg.Server.ListenAddr)
+		}
+		// trust is the default, so setting only the hash is an easy
+		// mistake that would leave the server open while looking secured.
+		if sec.Auth.SuperuserPasswordHash.Reveal() != "" {
+			l.warn("security.auth.superuser_password_hash is set but security.auth.method is trust: " +
+				"passwords are not checked; set security.auth.method: password")
 		}
 	}
 }
