@@ -28,6 +28,7 @@ test: lint
 	$(GO) test -tags invariants -count=1 -timeout 20m $(PKGS)
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestRaft$$' -seeds=200
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSim$$' -seeds=200
+	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSQL$$' -seeds=50
 	$(MAKE) --no-print-directory fuzz-short
 
 fuzz-short:
@@ -39,7 +40,7 @@ fuzz-short:
 
 # A long campaign: make sim SEEDS=10000
 sim:
-	$(GO) test -tags invariants -count=1 -timeout 0 ./sim -run '^(TestSim|TestRaft|TestToy)$$' -seeds=$(SEEDS)
+	$(GO) test -tags invariants -count=1 -timeout 0 ./sim -run '^(TestSim|TestSQL|TestRaft|TestToy)$$' -seeds=$(SEEDS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
