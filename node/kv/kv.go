@@ -43,6 +43,11 @@ var (
 	// ErrUnavailable: no leader or quorum; the request was not started.
 	// SQLSTATE 57P03 (cannot_connect_now) — safe to retry.
 	ErrUnavailable = errors.New("kv: cluster unavailable")
+	// ErrTooLarge: the transaction exceeds a per-commit limit (writes,
+	// range deletions, key or value size, encoded bytes); it was rejected
+	// before it was proposed, or aborted at apply. Retrying cannot help;
+	// split the work. SQLSTATE 54000 (program_limit_exceeded).
+	ErrTooLarge = errors.New("kv: transaction too large")
 	// ErrTxnDone: the transaction was already committed or aborted.
 	ErrTxnDone = errors.New("kv: transaction already finished")
 )

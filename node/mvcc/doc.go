@@ -19,9 +19,23 @@
 //     so "the newest version of key k" is readable from the latest state,
 //     the same on every replica, and validation at apply time is a function
 //     of the replicated state alone.
-//   - A delete-range is materialised as tombstone values for the keys live
-//     at the entry's index, in program order with the transaction's other
-//     writes: deterministic, and readable at any version.
+//   - A delete-range is ONE LSM range tombstone at the entry's index, O(1)
+//     whatever the number of keys it covers (a TRUNCATE of a million rows
+//     is one small batch). The transaction's writes are resolved in program
+//     order first (a point write a later range covers is dropped; the
+//     ranges are merged), and the surviving point writes are written at
+//     the same index, which a range tombstone never hides. Readers honour
+//     the tombstone through their LSM snapshot: a version before it still
+//     sees the keys.
+//   - A range tombstone leaves no per-key version for validation to see,
+//     so every committed range is also logged in the replicated state:
+//     sysRangeDelPrefix | index → its ranges. Validation treats a key as
+//     written after rv if its newest point version is, OR a range logged
+//     at an index > rv covers it (a range read: overlaps it). That is
+//     conservative — the log does not know whether the key existed — so
+//     it may abort a commit memkv would accept (a retry), never the
+//     reverse. Log records below the horizon are pruned with the dedup
+//     records: no commit that can still apply has a read version below it.
 //   - Commits are deduplicated by request id (a proposal the network
 //     duplicates must not apply twice): a committed request leaves a record
 //     keyed by (read version, id). Records whose read version is below the
@@ -34,6 +48,7 @@
 //     ApplyCommit(i, c) for a commit entry; i must be Applied()+1 in
 //     normal operation (any index above Applied() is accepted).
 //  2. ApplyCommit decides, in order: c.ReadVersion >= i → Invalid;
+//     c over a per-commit limit (Commit.CheckLimits) → TooLarge;
 //     c.ReadVersion < Horizon(i) = i − RetainedVersions → TooOld; the
 //     request already committed → Duplicate; serializable: a read key or
 //     a key in a read range has a version > c.ReadVersion → Serialization;
@@ -63,6 +78,14 @@
 //   - Every Reader is closed before Close.
 //
 // # Limits
+//
+// One entry becomes one LSM batch, so a commit carries at most
+// CommitWritesMax writes (the LSM's batch op limit less the store's own
+// ops), CommitRangeDeletesMax of them range deletions, and keys and values
+// of at most 1 MiB. Gateways check Commit.CheckLimits before proposing
+// (kv.ErrTooLarge, SQLSTATE 54000); apply re-checks and aborts with
+// OutcomeTooLarge, so no committed entry can make the LSM panic — a panic
+// there would recur at every replay of the log.
 //
 // Tombstone values are never physically removed: doing so deterministically
 // needs a compaction filter that knows the horizon, which the LSM does not

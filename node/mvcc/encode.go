@@ -21,6 +21,13 @@ const (
 	// sysReqPrefix | readVersion u64 BE | request id. Ordered by read
 	// version so one range deletion forgets every record too old to matter.
 	sysReqPrefix = "sr"
+	// sysRangeDelPrefix prefixes the range-deletion log:
+	// sysRangeDelPrefix | index u64 BE → the user ranges the commit at
+	// that index deleted (encodeRanges). A range deletion is one LSM range
+	// tombstone, which leaves no per-key version behind, so validation
+	// consults this log instead. Records below the horizon are pruned like
+	// the dedup records.
+	sysRangeDelPrefix = "sd"
 )
 
 // Value kinds, the first byte of every stored user value.
@@ -36,6 +43,28 @@ const (
 	commitMagic       byte = 0xC1
 	commitKeysMax          = 1 << 20
 	commitKeyBytesMax      = 1 << 20
+)
+
+// Limits on one commit, enforced by the gateway before proposing (with
+// kv.ErrTooLarge) and again at apply (OutcomeTooLarge), so that no committed
+// entry can make the apply path exceed an LSM limit.
+const (
+	// lsmBatchOpsMax mirrors the LSM's batchOpsMax (unexported there): an
+	// LSM batch with more ops panics. TestLSMBatchHoldsCommitOpsMax proves
+	// a batch this large applies.
+	lsmBatchOpsMax = 1 << 16
+	// batchSysOpsMax bounds the store's own ops in an entry's batch: the
+	// applied record, the dedup record, the range-deletion log record and
+	// the two pruning range deletions, with room to spare.
+	batchSysOpsMax = 8
+	// CommitWritesMax bounds the writes of one commit. Each write becomes
+	// at most one LSM op, so an entry's batch stays within lsmBatchOpsMax.
+	CommitWritesMax = lsmBatchOpsMax - batchSysOpsMax
+	// CommitRangeDeletesMax bounds the delete-range writes of one commit:
+	// the LSM batch normalises each range deletion against the ops before
+	// it, which is quadratic in their number. SQL issues one or two per
+	// DROP or TRUNCATE.
+	CommitRangeDeletesMax = 1 << 12
 )
 
 // ErrCorrupt is wrapped by errors about stored or replicated bytes that do
@@ -115,6 +144,38 @@ func reqKeyBound(rv uint64) []byte {
 	return b
 }
 
+func rangeDelKey(index uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(sysRangeDelPrefix), index)
+}
+
+// rangeDelLogEnd bounds the range-deletion log from above.
+func rangeDelLogEnd() []byte { return []byte{sysRangeDelPrefix[0], sysRangeDelPrefix[1] + 1} }
+
+// encodeRanges is the stored form of a range-deletion log record:
+// count u32 LE | count × (bytes start | optBytes end), as in Encode.
+func encodeRanges(rs []Range) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(rs)))
+	for _, r := range rs {
+		b = appendOpt(appendBytes(b, r.Start), r.End)
+	}
+	return b
+}
+
+func decodeRanges(b []byte) ([]Range, error) {
+	d := &decoder{b: b}
+	var rs []Range
+	for range d.count() {
+		rs = append(rs, Range{Start: d.bytes(), End: d.opt()})
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("range-deletion record: %w", d.err)
+	}
+	return rs, nil
+}
+
 // WriteKind says what a buffered write does.
 type WriteKind uint8
 
@@ -147,6 +208,42 @@ type Commit struct {
 	ReadRanges  []Range
 	// Writes are in program order; later writes to a key win.
 	Writes []Write
+}
+
+// CheckLimits reports, wrapping kv.ErrTooLarge, a commit that exceeds what
+// one entry may carry: more writes or range deletions than the LSM batch
+// allows, or more keys or a longer key or value than DecodeCommit accepts.
+// A commit that passes applies without hitting an LSM limit.
+func (c *Commit) CheckLimits() error {
+	switch {
+	case len(c.Writes) > CommitWritesMax:
+		return fmt.Errorf("%w: %d writes, at most %d", kv.ErrTooLarge, len(c.Writes), CommitWritesMax)
+	case len(c.ReadKeys) > commitKeysMax || len(c.ReadRanges) > commitKeysMax:
+		return fmt.Errorf("%w: %d read keys and %d read ranges, at most %d each", kv.ErrTooLarge, len(c.ReadKeys), len(c.ReadRanges), commitKeysMax)
+	}
+	for _, k := range c.ReadKeys {
+		if len(k) > commitKeyBytesMax {
+			return fmt.Errorf("%w: a read key of %d bytes, at most %d", kv.ErrTooLarge, len(k), commitKeyBytesMax)
+		}
+	}
+	for _, r := range c.ReadRanges {
+		if len(r.Start) > commitKeyBytesMax || len(r.End) > commitKeyBytesMax {
+			return fmt.Errorf("%w: a read range bound over %d bytes", kv.ErrTooLarge, commitKeyBytesMax)
+		}
+	}
+	ranges := 0
+	for _, w := range c.Writes {
+		if w.Kind == WriteDeleteRange {
+			ranges++
+		}
+		if len(w.Key) > commitKeyBytesMax || len(w.End) > commitKeyBytesMax || len(w.Value) > commitKeyBytesMax {
+			return fmt.Errorf("%w: a written key or value over %d bytes", kv.ErrTooLarge, commitKeyBytesMax)
+		}
+	}
+	if ranges > CommitRangeDeletesMax {
+		return fmt.Errorf("%w: %d range deletions, at most %d", kv.ErrTooLarge, ranges, CommitRangeDeletesMax)
+	}
+	return nil
 }
 
 // Encode returns the entry payload. Layout (integers little-endian):

@@ -3,6 +3,7 @@ package mvcc
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/lineradb/lineradb/lsm"
@@ -142,18 +143,28 @@ type TxnBuffer struct {
 	Writes     []Write
 	ReadKeys   [][]byte
 	ReadRanges []Range
+	// rangeDeletes counts the WriteDeleteRange entries in Writes.
+	rangeDeletes int
 }
 
-// WritesMax bounds the writes one transaction may buffer.
-const WritesMax = 1 << 16
+// WritesMax bounds the writes one transaction may buffer: what one commit
+// may carry (CommitWritesMax).
+const WritesMax = CommitWritesMax
 
-// ErrTooManyWrites is returned when a transaction passes WritesMax.
-var ErrTooManyWrites = errors.New("mvcc: too many writes in one transaction")
+// ErrTooManyWrites is returned when a transaction passes WritesMax or
+// CommitRangeDeletesMax. It wraps kv.ErrTooLarge (SQLSTATE 54000).
+var ErrTooManyWrites = fmt.Errorf("%w: too many writes in one transaction", kv.ErrTooLarge)
 
 // Add buffers a write.
 func (t *TxnBuffer) Add(w Write) error {
 	if len(t.Writes) >= WritesMax {
 		return ErrTooManyWrites
+	}
+	if w.Kind == WriteDeleteRange {
+		if t.rangeDeletes >= CommitRangeDeletesMax {
+			return ErrTooManyWrites
+		}
+		t.rangeDeletes++
 	}
 	w.Key, w.End, w.Value = bytes.Clone(w.Key), bytes.Clone(w.End), bytes.Clone(w.Value)
 	if w.Kind == WritePut && w.Value == nil {

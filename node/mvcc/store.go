@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sort"
 
 	"github.com/lineradb/lineradb/diskio"
 	"github.com/lineradb/lineradb/lsm"
@@ -55,6 +56,12 @@ const (
 	// OutcomeInvalid: the entry cannot be a real commit (its read version
 	// is not below its index); nothing was written.
 	OutcomeInvalid
+	// OutcomeTooLarge: the commit exceeds a per-commit limit
+	// (Commit.CheckLimits); nothing was written. Gateways reject such
+	// commits before proposing, so only a faulty or hostile proposer
+	// reaches it — and then every replica aborts it the same way instead
+	// of panicking in the LSM.
+	OutcomeTooLarge
 )
 
 func (o Outcome) String() string {
@@ -69,6 +76,8 @@ func (o Outcome) String() string {
 		return "duplicate"
 	case OutcomeInvalid:
 		return "invalid"
+	case OutcomeTooLarge:
+		return "too-large"
 	}
 	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
@@ -82,19 +91,27 @@ func (o Outcome) Err() error {
 		return kv.ErrSerialization
 	case OutcomeTooOld:
 		return kv.ErrTooOld
+	case OutcomeTooLarge:
+		return kv.ErrTooLarge
 	}
 	return fmt.Errorf("mvcc: commit %s", o)
 }
 
 // Counters are cumulative apply counts since Open.
 type Counters struct {
-	EntriesApplied       uint64
-	Commits              uint64
-	AbortsSerialization  uint64
-	AbortsTooOld         uint64
-	Duplicates           uint64
-	Invalid              uint64
-	TombstonesFromRanges uint64
+	EntriesApplied      uint64
+	Commits             uint64
+	AbortsSerialization uint64
+	AbortsTooOld        uint64
+	Duplicates          uint64
+	Invalid             uint64
+	TooLarge            uint64
+	// RangeDeletes counts the ranges committed as LSM range tombstones.
+	RangeDeletes uint64
+	// RangeDeleteConflicts counts validations failed by the
+	// range-deletion log (some may be false conflicts: the log does not
+	// know which keys a range deletion actually removed).
+	RangeDeleteConflicts uint64
 }
 
 // Store is the MVCC state machine over one LSM. One goroutine owns it.
@@ -178,11 +195,14 @@ func (s *Store) checkNext(index uint64) {
 
 // newBatch starts the batch of the entry at index with the store's own
 // bookkeeping: the applied record, and every dedupGCEveryEntries entries
-// the deletion of dedup records below the horizon.
+// the deletion of dedup and range-deletion records below the horizon (no
+// commit that can still be applied has a read version below it, so none
+// consults them).
 func (s *Store) newBatch(index uint64) *lsm.Batch {
 	b := &lsm.Batch{}
 	if h := s.Horizon(index); h > 0 && index%dedupGCEveryEntries == 0 {
 		b.DeleteRange([]byte(sysReqPrefix), reqKeyBound(h))
+		b.DeleteRange([]byte(sysRangeDelPrefix), rangeDelKey(h))
 	}
 	b.Set([]byte(sysApplied), binary.BigEndian.AppendUint64(nil, index))
 	return b
@@ -209,9 +229,7 @@ func (s *Store) ApplyCommit(index uint64, c *Commit) (Outcome, error) {
 		return 0, err
 	}
 	if out == OutcomeCommitted {
-		if err := s.materialize(b, index, c); err != nil {
-			return 0, err
-		}
+		s.materialize(b, index, c)
 		b.Set(reqKey(c.ReadVersion, c.ID), binary.BigEndian.AppendUint64(nil, index))
 	}
 	s.count(out)
@@ -230,12 +248,17 @@ func (s *Store) count(o Outcome) {
 		s.c.Duplicates++
 	case OutcomeInvalid:
 		s.c.Invalid++
+	case OutcomeTooLarge:
+		s.c.TooLarge++
 	}
 }
 
 func (s *Store) decide(index uint64, c *Commit) (Outcome, error) {
 	if c.ReadVersion >= index {
 		return OutcomeInvalid, nil
+	}
+	if c.CheckLimits() != nil {
+		return OutcomeTooLarge, nil
 	}
 	if c.ReadVersion < s.Horizon(index) {
 		return OutcomeTooOld, nil
@@ -255,18 +278,19 @@ func (s *Store) decide(index uint64, c *Commit) (Outcome, error) {
 	return OutcomeCommitted, nil
 }
 
-// conflicts reports whether anything c must validate has a version newer
-// than its read version: what it read (serializable) or what it writes
-// (snapshot isolation).
+// conflicts reports whether anything c must validate was written after its
+// read version: what it read (serializable) or what it writes (snapshot
+// isolation).
 func (s *Store) conflicts(c *Commit) (bool, error) {
+	v := validator{s: s, rv: c.ReadVersion}
 	if c.Isolation == kv.Serializable {
 		for _, k := range c.ReadKeys {
-			if newer, err := s.keyNewer(k, c.ReadVersion); err != nil || newer {
+			if newer, err := v.keyNewer(k); err != nil || newer {
 				return newer, err
 			}
 		}
 		for _, r := range c.ReadRanges {
-			if newer, err := s.rangeNewer(r.Start, r.End, c.ReadVersion); err != nil || newer {
+			if newer, err := v.rangeNewer(r.Start, r.End); err != nil || newer {
 				return newer, err
 			}
 		}
@@ -276,9 +300,9 @@ func (s *Store) conflicts(c *Commit) (bool, error) {
 		var newer bool
 		var err error
 		if w.Kind == WriteDeleteRange {
-			newer, err = s.rangeNewer(w.Key, w.End, c.ReadVersion)
+			newer, err = v.rangeNewer(w.Key, w.End)
 		} else {
-			newer, err = s.keyNewer(w.Key, c.ReadVersion)
+			newer, err = v.keyNewer(w.Key)
 		}
 		if err != nil || newer {
 			return newer, err
@@ -287,7 +311,102 @@ func (s *Store) conflicts(c *Commit) (bool, error) {
 	return false, nil
 }
 
-// latest returns the newest stored version of a user key.
+// rangeDelsValidatedMax bounds the logged range deletions one validation
+// loads; past it the validation conservatively reports a conflict (a false
+// conflict only costs a retry, and keeps a hostile log from exhausting
+// memory on every replica).
+const rangeDelsValidatedMax = 1 << 16
+
+// validator checks keys and ranges against one read version rv. A key was
+// written after rv if its newest point version is newer, or if a range
+// deletion logged after rv covers it: the LSM range tombstone leaves no
+// per-key version behind, so the log stands in for one. It cannot tell
+// whether the key existed when the range was deleted, so it is
+// conservative: it may report a conflict memkv would not, never the
+// reverse.
+type validator struct {
+	s      *Store
+	rv     uint64
+	loaded bool
+	all    bool // more than rangeDelsValidatedMax logged: everything conflicts
+	dels   []Range
+}
+
+// load reads, once, the range deletions logged after rv.
+func (v *validator) load() error {
+	if v.loaded {
+		return nil
+	}
+	it, err := v.s.db.NewIter(&lsm.IterOptions{LowerBound: rangeDelKey(v.rv + 1), UpperBound: rangeDelLogEnd()})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok && !v.all; ok = it.Next() {
+		rs, err := decodeRanges(it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		v.dels = append(v.dels, rs...)
+		v.all = len(v.dels) > rangeDelsValidatedMax
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return err
+	}
+	v.loaded = true
+	return it.Close()
+}
+
+// deleted reports whether a range deletion after rv overlaps [start, end).
+func (v *validator) deleted(start, end []byte) (bool, error) {
+	if err := v.load(); err != nil {
+		return false, err
+	}
+	hit := v.all
+	for _, d := range v.dels {
+		hit = hit || overlaps(d, Range{Start: start, End: end})
+	}
+	if hit {
+		v.s.c.RangeDeleteConflicts++
+	}
+	return hit, nil
+}
+
+func (v *validator) keyNewer(key []byte) (bool, error) {
+	st, ok, err := v.s.latest(key)
+	if err != nil {
+		return false, err
+	}
+	if ok && st.version > v.rv {
+		return true, nil
+	}
+	return v.deleted(key, append(bytes.Clone(key), 0))
+}
+
+func (v *validator) rangeNewer(start, end []byte) (bool, error) {
+	if hit, err := v.deleted(start, end); err != nil || hit {
+		return hit, err
+	}
+	newer := false
+	err := v.s.scanLatest(start, end, func(_ []byte, st stored) bool {
+		newer = st.version > v.rv
+		return !newer
+	})
+	return newer, err
+}
+
+// overlaps reports whether two ranges (nil End: unbounded) share a key.
+func overlaps(a, b Range) bool {
+	return (b.End == nil || bytes.Compare(a.Start, b.End) < 0) &&
+		(a.End == nil || bytes.Compare(b.Start, a.End) < 0) &&
+		!isEmpty(a) && !isEmpty(b)
+}
+
+func isEmpty(r Range) bool { return r.End != nil && bytes.Compare(r.Start, r.End) >= 0 }
+
+// latest returns the newest stored version of a user key still visible:
+// a key under a range tombstone has none.
 func (s *Store) latest(key []byte) (stored, bool, error) {
 	v, err := s.db.Get(userKey(key))
 	if errors.Is(err, lsm.ErrNotFound) {
@@ -298,20 +417,6 @@ func (s *Store) latest(key []byte) (stored, bool, error) {
 	}
 	st, err := decodeValue(v)
 	return st, err == nil, err
-}
-
-func (s *Store) keyNewer(key []byte, rv uint64) (bool, error) {
-	st, ok, err := s.latest(key)
-	return ok && st.version > rv, err
-}
-
-func (s *Store) rangeNewer(start, end []byte, rv uint64) (bool, error) {
-	newer := false
-	err := s.scanLatest(start, end, func(_ []byte, st stored) bool {
-		newer = st.version > rv
-		return !newer
-	})
-	return newer, err
 }
 
 // scanLatest calls fn for every stored user key in [start, end) at the
@@ -339,69 +444,87 @@ func (s *Store) scanLatest(start, end []byte, fn func(key []byte, st stored) boo
 	return it.Close()
 }
 
-// overlayValue is a key's value in a commit being materialized.
-type overlayValue struct {
-	value     []byte
-	tombstone bool
+// materialize adds c's writes to b at version index. Program order is
+// resolved first (effects). The union of the range deletions goes in as
+// LSM range tombstones — O(1) per range whatever the number of keys, so a
+// DROP or TRUNCATE of any size is one small batch — and is logged under
+// rangeDelKey(index) for validation. The surviving point writes go in
+// after them: a range tombstone hides only versions older than its own
+// seq, so they stay visible.
+func (s *Store) materialize(b *lsm.Batch, index uint64, c *Commit) {
+	points, ranges := effects(c.Writes)
+	if len(ranges) > 0 {
+		for _, r := range ranges {
+			lo, hi := userBounds(r.Start, r.End)
+			b.DeleteRange(lo, hi)
+		}
+		b.Set(rangeDelKey(index), encodeRanges(ranges))
+		s.c.RangeDeletes += uint64(len(ranges))
+	}
+	for _, w := range points {
+		b.Set(userKey(w.Key), encodeValue(index, w.Value, w.Kind == WriteDelete))
+	}
 }
 
-// materialize adds c's writes to b at version index, in program order over
-// the latest state: a delete-range becomes a tombstone value for every key
-// live at that point, so the result is deterministic and readable at any
-// version.
-func (s *Store) materialize(b *lsm.Batch, index uint64, c *Commit) error {
-	over := map[string]overlayValue{}
-	for _, w := range c.Writes {
-		switch w.Kind {
-		case WritePut:
-			over[string(w.Key)] = overlayValue{value: w.Value}
-		case WriteDelete:
-			over[string(w.Key)] = overlayValue{tombstone: true}
-		case WriteDeleteRange:
-			if err := s.deleteRange(over, w.Key, w.End); err != nil {
-				return err
-			}
+// effects resolves writes in program order: the last point write of each
+// key, unless a later range deletion covers it, and the union of the range
+// deletions as sorted disjoint ranges. Walking backwards, the set holds
+// exactly the ranges after the current write.
+func effects(writes []Write) (points []Write, ranges []Range) {
+	var later rangeSet
+	seen := make(map[string]bool)
+	for i := len(writes) - 1; i >= 0; i-- {
+		w := writes[i]
+		if w.Kind == WriteDeleteRange {
+			later.add(Range{Start: w.Key, End: w.End})
+			continue
+		}
+		if seen[string(w.Key)] {
+			continue
+		}
+		seen[string(w.Key)] = true
+		if !later.covers(w.Key) {
+			points = append(points, w)
 		}
 	}
-	for _, k := range sortedKeys(over) {
-		v := over[k]
-		b.Set(userKey([]byte(k)), encodeValue(index, v.value, v.tombstone))
-	}
-	return nil
+	return points, later.ranges
 }
 
-func (s *Store) deleteRange(over map[string]overlayValue, start, end []byte) error {
-	var live []string
-	err := s.scanLatest(start, end, func(key []byte, st stored) bool {
-		if _, shadowed := over[string(key)]; !shadowed && !st.tombstone {
-			live = append(live, string(key))
-		}
-		return true
+// rangeSet is a union of ranges kept as sorted, disjoint ranges.
+type rangeSet struct {
+	ranges []Range
+}
+
+// add merges r (nil End: unbounded) into the set; empty ranges are
+// ignored.
+func (s *rangeSet) add(r Range) {
+	if isEmpty(r) {
+		return
+	}
+	// The first range that ends at or after r starts: every one before it
+	// lies wholly below r.
+	i := sort.Search(len(s.ranges), func(i int) bool {
+		e := s.ranges[i].End
+		return e == nil || bytes.Compare(e, r.Start) >= 0
 	})
-	if err != nil {
-		return err
-	}
-	//detlint:ordered the loop only collects keys into a slice that is sorted by the caller's use (map writes)
-	for k, v := range over {
-		if !v.tombstone && inRange([]byte(k), start, end) {
-			live = append(live, k)
+	j := i
+	for ; j < len(s.ranges) && (r.End == nil || bytes.Compare(s.ranges[j].Start, r.End) <= 0); j++ {
+		if bytes.Compare(s.ranges[j].Start, r.Start) < 0 {
+			r.Start = s.ranges[j].Start
+		}
+		if r.End != nil && (s.ranges[j].End == nil || bytes.Compare(s.ranges[j].End, r.End) > 0) {
+			r.End = s.ranges[j].End
 		}
 	}
-	for _, k := range live {
-		over[k] = overlayValue{tombstone: true}
-		s.c.TombstonesFromRanges++
-	}
-	return nil
+	s.ranges = slices.Replace(s.ranges, i, j, r)
 }
 
-func sortedKeys(m map[string]overlayValue) []string {
-	keys := make([]string, 0, len(m))
-	//detlint:ordered collected keys are sorted below
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+func (s *rangeSet) covers(key []byte) bool {
+	i := sort.Search(len(s.ranges), func(i int) bool {
+		e := s.ranges[i].End
+		return e == nil || bytes.Compare(e, key) > 0
+	})
+	return i < len(s.ranges) && bytes.Compare(s.ranges[i].Start, key) <= 0
 }
 
 func inRange(key, start, end []byte) bool {

@@ -256,12 +256,17 @@ func TestDeleteRangeTombstonesLiveKeysOnly(t *testing.T) {
 		t.Fatalf("old version: %q", got)
 	}
 	old.Close()
-	// b and bb are tombstones at the commit's version; a and d untouched.
-	for key, want := range map[string]bool{"a": false, "b": true, "bb": true, "c": false, "d": false} {
+	// b and bb are under the range tombstone (no version left at the
+	// latest state); c was rewritten after it, at the commit's version; a
+	// and d are untouched.
+	for key, want := range map[string]uint64{"a": 1, "b": 0, "bb": 0, "c": 2, "d": 1} {
 		st, ok, err := h.s.latest([]byte(key))
-		if err != nil || !ok || st.tombstone != want {
+		if err != nil || ok != (want != 0) || st.version != want || st.tombstone {
 			t.Errorf("%s: %+v %v %v", key, st, ok, err)
 		}
+	}
+	if got := h.rangeDelLog(); got != "2:[b,d) " {
+		t.Fatalf("range-deletion log %q", got)
 	}
 }
 
