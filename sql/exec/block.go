@@ -6,7 +6,6 @@ import (
 
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/sqlerr"
-	"github.com/lineradb/lineradb/sql/types"
 )
 
 // planBlock plans SELECT ... FROM ... WHERE ... GROUP BY ... HAVING ...
@@ -77,7 +76,8 @@ func (e *Env) planWhere(n node, in *scope, where ast.Expr) (node, error) {
 	}
 	if sc, ok := n.(*scanNode); ok {
 		preds := keyPredicates(pred, sc)
-		choosePath(sc, preds)
+		sc.keyPreds = preds
+		choosePath(sc, preds, nil, false)
 		if slices.ContainsFunc(preds, func(p keyPredicate) bool { return p.arg != nil }) {
 			sc.preds = preds
 		}
@@ -113,20 +113,6 @@ func keyPredicates(pred *expr, sc *scanNode) []keyPredicate {
 		}
 	}
 	return out
-}
-
-// exactKeyValue converts d (of type from) to the key column's type ct,
-// and reports false if d is NULL or does not convert exactly (then no key
-// of type ct equals it).
-func exactKeyValue(d types.Datum, from, ct types.T) (types.Datum, bool) {
-	if types.IsNull(d) {
-		return nil, false
-	}
-	v, err := types.Cast(d, from, types.T{OID: ct.OID, Typmod: -1}, types.CastImplicit, nil)
-	if err != nil || types.Compare(v, d) != 0 {
-		return nil, false
-	}
-	return v, true
 }
 
 func (e *Env) planProjection(s *ast.Select, cp *compiler, n node, exprs []*expr, out []scopeCol, targets []ast.Target) (node, []scopeCol, error) {
@@ -170,10 +156,13 @@ func (e *Env) planProjection(s *ast.Select, cp *compiler, n node, exprs []*expr,
 		}
 		n = &distinctNode{in: n}
 	}
-	if len(keys) > 0 {
+	if len(keys) > 0 && !(!s.Distinct && scanDeliversOrder(n, keys, exprs, s.Limit != nil)) {
 		n = &sortNode{in: n, keys: keys, text: texts}
 	}
 	n, _, err := e.planLimit(s, n, out)
+	if err == nil && !s.Distinct {
+		pushLimit(n)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,6 +19,17 @@
 //     rows with every constraint; PrepareCopyTo plans COPY TO as a query
 //     (tag "COPY n").
 //
+// Access paths (access.go): a table is read through its primary index or
+// one secondary index, fixing a key prefix by equality and bounding the
+// next key column by a range (<, <=, >, >=, BETWEEN), forward or in
+// reverse. When the path already yields the ORDER BY (index order is ASC
+// NULLS LAST per column, DESC NULLS FIRST for DESC columns or a reverse
+// walk) the sort is dropped, and a LIMIT with no sort, aggregate or
+// DISTINCT above the scan is pushed into it with the WHERE filter: the
+// scan reads in growing batches and stops at LIMIT+OFFSET passing rows.
+// EXPLAIN prints the path ("Index Scan [Backward] using i on t (cond)",
+// "Range Scan", "Point Lookup", "Seq Scan", "(stops at LIMIT)").
+//
 // Execution materialises each plan node's rows (bounded by workRowsMax per
 // node): simple, deterministic, and enough until streaming is needed.
 // Correlated subqueries re-run their plan per outer row; uncorrelated ones

@@ -44,12 +44,15 @@ func (n *valuesNode) explain() (string, []node) {
 type filterNode struct {
 	in   node
 	pred *expr
+	// pushed means the scan below applies pred itself (LIMIT pushdown,
+	// access.go); the node stays for EXPLAIN.
+	pushed bool
 }
 
 func (n *filterNode) run(c *Ctx) ([]types.Row, error) {
 	rows, err := n.in.run(c)
-	if err != nil {
-		return nil, err
+	if err != nil || n.pushed {
+		return rows, err
 	}
 	return filterRows(c, rows, n.pred)
 }

@@ -1,29 +1,46 @@
 package exec
 
 import (
-	"bytes"
 	"fmt"
 
+	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/sql/catalog"
 	"github.com/lineradb/lineradb/sql/keys"
+	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
 
 // scanNode reads a table's rows, over the whole table or a primary-key
-// span, or one row by primary key (point), or through a secondary index.
+// span, or one row by primary key (point), or through a secondary index,
+// forward or in reverse key order (see access.go).
 type scanNode struct {
 	table *catalog.Table
 	alias string
-	// start/end bound the primary-key span; point means start is a full key.
+	// start/end bound the key span; point means start is a full row key.
 	start, end []byte
 	point      bool
+	single     bool           // a complete unique secondary key
+	narrowed   bool           // the span is narrower than the index
 	index      *catalog.Index // secondary index used, or nil
+	reverse    bool           // walk the span in descending key order
+	ordered    bool           // an ORDER BY relies on this scan's order
 	desc       string         // access-path description for EXPLAIN
 	// preds is set when some key predicate compares with a parameter:
 	// the path above is its shape, and bind derives the real bounds from
 	// the parameters' values at each execution.
 	preds []keyPredicate
+	// keyPreds are all the WHERE clause's key predicates, kept so that
+	// ORDER BY planning can choose the path again.
+	keyPreds []keyPredicate
+	// limit and offset, when set, are the statement's LIMIT/OFFSET pushed
+	// down: the scan stops once limit+offset rows passed filter.
+	limit, offset *expr
+	filter        *expr
 }
+
+// scanBatchRowsMax bounds one kv Scan call of a scan that stops early
+// (LIMIT pushed down); the batch starts at the rows wanted and doubles.
+const scanBatchRowsMax = 4096
 
 func newScan(t *catalog.Table, alias string) *scanNode {
 	p := keys.RowPrefix(t.ID)
@@ -31,6 +48,10 @@ func newScan(t *catalog.Table, alias string) *scanNode {
 }
 
 func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
+	want, err := n.wantRows(c)
+	if err != nil || want == 0 {
+		return nil, err
+	}
 	if n.preds != nil {
 		bound, empty, err := n.bind(c)
 		if err != nil || empty {
@@ -38,26 +59,73 @@ func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
 		}
 		n = bound
 	}
-	ids, ts := n.table.ColumnIDs(), n.table.ColumnTypes()
 	if n.point {
-		v, ok, err := c.Txn.Get(n.start)
-		if err != nil || !ok {
-			return nil, err
-		}
-		row, err := keys.DecodeRow(v, ids, ts)
+		return n.runPoint(c)
+	}
+	var out []types.Row
+	start, end := n.start, n.end
+	batch, read := workRowsMax+1, 0
+	if want > 0 {
+		batch = min(want, scanBatchRowsMax)
+	}
+	for {
+		kvs, err := c.Txn.Scan(start, end, batch, n.reverse)
 		if err != nil {
 			return nil, err
 		}
-		return []types.Row{row}, nil
+		read += len(kvs)
+		if err := checkRows(read); err != nil {
+			return nil, err
+		}
+		if out, err = n.appendRows(c, out, kvs); err != nil {
+			return nil, err
+		}
+		if len(kvs) < batch || (want > 0 && len(out) >= want) || want < 0 {
+			return out, nil
+		}
+		// Continue after the last key read, in the walk's direction.
+		last := kvs[len(kvs)-1].Key
+		if n.reverse {
+			end = last
+		} else {
+			start = append(append([]byte{}, last...), 0)
+		}
+		batch = min(batch*2, scanBatchRowsMax)
 	}
-	kvs, err := c.Txn.Scan(n.start, n.end, workRowsMax+1, false)
+}
+
+// wantRows is how many passing rows the scan must produce: -1 for all,
+// else LIMIT + OFFSET when they are pushed down.
+func (n *scanNode) wantRows(c *Ctx) (int, error) {
+	if n.limit == nil {
+		return -1, nil
+	}
+	lim, err := limitValue(c, n.limit, "LIMIT", sqlerr.InvalidRowCountInLimit)
+	if err != nil || lim < 0 {
+		return -1, err
+	}
+	off, err := limitValue(c, n.offset, "OFFSET", sqlerr.InvalidRowCountInOffset)
 	if err != nil {
+		return -1, err
+	}
+	if lim+max(off, 0) > workRowsMax {
+		return -1, nil
+	}
+	return int(lim + max(off, 0)), nil
+}
+
+func (n *scanNode) runPoint(c *Ctx) ([]types.Row, error) {
+	v, ok, err := c.Txn.Get(n.start)
+	if err != nil || !ok {
 		return nil, err
 	}
-	if err := checkRows(len(kvs)); err != nil {
-		return nil, err
-	}
-	out := make([]types.Row, 0, len(kvs))
+	return n.appendRows(c, nil, []kv.KeyValue{{Key: n.start, Value: v}})
+}
+
+// appendRows decodes rows (through the index entries' row keys for a
+// secondary index) and appends those passing the pushed-down filter.
+func (n *scanNode) appendRows(c *Ctx, out []types.Row, kvs []kv.KeyValue) ([]types.Row, error) {
+	ids, ts := n.table.ColumnIDs(), n.table.ColumnTypes()
 	for _, kvp := range kvs {
 		if err := c.poll(); err != nil {
 			return nil, err
@@ -66,6 +134,7 @@ func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
 		if n.index != nil {
 			// Index entries point at the row's key.
 			var ok bool
+			var err error
 			if val, ok, err = c.Txn.Get(kvp.Value); err != nil {
 				return nil, err
 			} else if !ok {
@@ -75,6 +144,13 @@ func (n *scanNode) run(c *Ctx) ([]types.Row, error) {
 		row, err := keys.DecodeRow(val, ids, ts)
 		if err != nil {
 			return nil, err
+		}
+		if n.filter != nil {
+			if ok, err := evalBool(c, n.filter, row); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
 		}
 		out = append(out, row)
 	}
@@ -86,15 +162,30 @@ func (n *scanNode) explain() (string, []node) {
 	if n.alias != "" && n.alias != name {
 		name += " " + n.alias
 	}
+	dir := ""
+	if n.reverse {
+		dir = " Backward"
+	}
+	var label string
 	switch {
 	case n.point:
-		return "Point Lookup on " + name + " (" + n.desc + ")", nil
+		label = "Point Lookup on " + name + " (" + n.desc + ")"
 	case n.index != nil:
-		return "Index Scan using " + n.index.Name + " on " + name + " (" + n.desc + ")", nil
-	case n.desc != "":
-		return "Range Scan on " + name + " (" + n.desc + ")", nil
+		label = "Index Scan" + dir + " using " + n.index.Name + " on " + name
+		if n.desc != "" {
+			label += " (" + n.desc + ")"
+		}
+	case n.narrowed:
+		label = "Range Scan" + dir + " on " + name + " (" + n.desc + ")"
+	case n.ordered:
+		label = "Index Scan" + dir + " using " + n.table.Primary.Name + " on " + name
+	default:
+		label = "Seq Scan on " + name
 	}
-	return "Seq Scan on " + name, nil
+	if n.limit != nil {
+		label += " (stops at LIMIT)"
+	}
+	return label, nil
 }
 
 // keyPredicate is col op constant, from WHERE conjuncts: val is the
@@ -137,8 +228,10 @@ func (n *scanNode) bind(c *Ctx) (bound *scanNode, empty bool, err error) {
 		}
 		preds = append(preds, keyPredicate{col: p.col, op: p.op, val: v, txt: p.txt})
 	}
-	bound = newScan(n.table, n.alias)
-	choosePath(bound, preds)
+	bound = &scanNode{}
+	*bound = *n
+	bound.preds = nil
+	bound.setPath(pathFor(n.table, n.index, preds), n.reverse)
 	return bound, false, nil
 }
 
@@ -158,104 +251,4 @@ func conjuncts(e *expr, parts []*expr) []*expr {
 		return conjuncts(e.and[1], conjuncts(e.and[0], parts))
 	}
 	return append(parts, e)
-}
-
-// choosePath narrows a table scan using WHERE conjuncts: equality on a
-// primary-key prefix (a point lookup when complete) plus one range on the
-// next key column, or equality on every column of a secondary index.
-// The full WHERE is still applied above the scan.
-func choosePath(n *scanNode, preds []keyPredicate) {
-	t := n.table
-	eqs := map[int]keyPredicate{}
-	for _, p := range preds {
-		if p.op == "=" {
-			eqs[p.col] = p
-		}
-	}
-	prefix := keys.RowPrefix(t.ID)
-	used := 0
-	desc := ""
-	for i, colID := range t.Primary.Columns {
-		p, ok := eqs[t.ColumnByID(colID)]
-		if !ok {
-			break
-		}
-		prefix = encodeKeyPart(prefix, p, t.Primary.Desc[i])
-		used++
-		desc += p.txt + " "
-	}
-	if used == len(t.Primary.Columns) {
-		n.start, n.point, n.desc = prefix, true, trimSpace(desc)
-		return
-	}
-	if used > 0 {
-		n.start, n.end, n.desc = prefix, keys.PrefixEnd(prefix), trimSpace(desc)
-		narrowRange(n, preds, used, prefix)
-		return
-	}
-	if narrowRange(n, preds, 0, prefix) {
-		return
-	}
-	for i := range t.Indexes {
-		idx := &t.Indexes[i]
-		ip := keys.IndexKeyPrefix(t.ID, idx.ID)
-		complete, d := true, ""
-		for j, colID := range idx.Columns {
-			p, ok := eqs[t.ColumnByID(colID)]
-			if !ok {
-				complete = false
-				break
-			}
-			ip = encodeKeyPart(ip, p, idx.Desc[j])
-			d += p.txt + " "
-		}
-		if complete {
-			n.index, n.start, n.end, n.desc = idx, ip, keys.PrefixEnd(ip), trimSpace(d)
-			return
-		}
-	}
-}
-
-// narrowRange applies <, <=, >, >= on the primary-key column after the
-// equality prefix.
-func narrowRange(n *scanNode, preds []keyPredicate, used int, prefix []byte) bool {
-	t := n.table
-	if used >= len(t.Primary.Columns) || t.Primary.Desc[used] {
-		return false
-	}
-	col := t.ColumnByID(t.Primary.Columns[used])
-	narrowed := false
-	for _, p := range preds {
-		if p.col != col || (p.arg == nil && types.IsNull(p.val)) {
-			continue
-		}
-		k := encodeKeyPart(append([]byte{}, prefix...), p, false)
-		switch p.op {
-		case ">=":
-			if bytes.Compare(k, n.start) > 0 {
-				n.start = k
-			}
-		case ">":
-			if e := keys.PrefixEnd(k); bytes.Compare(e, n.start) > 0 {
-				n.start = e
-			}
-		case "<":
-			if bytes.Compare(k, n.end) < 0 {
-				n.end = k
-			}
-		case "<=":
-			if e := keys.PrefixEnd(k); bytes.Compare(e, n.end) < 0 {
-				n.end = e
-			}
-		default:
-			continue
-		}
-		narrowed = true
-		n.desc = trimSpace(n.desc + " " + p.txt)
-	}
-	return narrowed
-}
-
-func trimSpace(s string) string {
-	return string(bytes.TrimSpace([]byte(s)))
 }
