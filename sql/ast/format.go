@@ -97,7 +97,10 @@ func write(b *strings.Builder, e Expr) {
 		writeList(b, x.List)
 		b.WriteByte(')')
 	case *SubqueryExpr:
-		fmt.Fprintf(b, "(SubPlan %p)", x)
+		// The subquery's position in the query text names it: stable across
+		// runs (a pointer would leak memory addresses into plans and
+		// EXPLAIN) and distinct for distinct subqueries.
+		fmt.Fprintf(b, "(SubPlan @%d)", x.Pos)
 	case *Case:
 		writeCase(b, x)
 	case *Cast:
