@@ -26,6 +26,8 @@ run:
 # whole-database simulation campaigns.
 test: lint
 	$(GO) test -tags invariants -count=1 -timeout 20m $(PKGS)
+	@# Allocation checks are meaningless with the invariant checks compiled in.
+	$(GO) test -count=1 -run 'DoesNotAllocate' ./raft/
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestRaft$$' -seeds=200
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSim$$' -seeds=200
 	$(GO) test -tags invariants -count=1 -timeout 10m ./sim -run '^TestSQL$$' -seeds=50
