@@ -37,6 +37,7 @@ type DB struct {
 	manifestNum       uint64
 	manifestSizeBytes int64
 	wal               diskio.File // nil when opts.DisableWAL
+	walBuf            []byte      // records not yet written; walBufferBytesMax
 	walNums           []uint64    // WAL files on disk, ascending
 
 	tc     *tableCache
@@ -312,9 +313,13 @@ func (d *DB) newWAL() error {
 		return fmt.Errorf("lsm: sync dir %s: %w", d.dir, err)
 	}
 	if d.wal != nil {
-		// Sync the old log first: a later synced write in the new log
-		// acknowledges every earlier batch, which the old log's unsynced
-		// tail would otherwise lose.
+		// Write and sync the old log first: a later synced write in the
+		// new log acknowledges every earlier batch, which the old log's
+		// unsynced tail would otherwise lose.
+		if err := d.writeWALBuffer(); err != nil {
+			f.Close()
+			return err
+		}
 		if err := d.wal.Sync(); err != nil {
 			f.Close()
 			return fmt.Errorf("lsm: sync %s: %w", d.wal.Name(), err)
@@ -357,6 +362,9 @@ func (d *DB) Close() error {
 	d.tc.closeAll()
 	var errs []error
 	if d.wal != nil {
+		if d.poisoned == nil {
+			errs = append(errs, d.writeWALBuffer())
+		}
 		errs = append(errs, d.wal.Close())
 	}
 	if d.manifest != nil {

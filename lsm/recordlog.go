@@ -28,10 +28,18 @@ func encodeRecord(dst, payload []byte) []byte {
 		panic("lsm: record larger than recordPayloadBytesMax")
 	}
 	var hdr [recordHeaderLenBytes]byte
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(payload)))
-	crc := crc32.Update(crc32c(hdr[4:]), castagnoli, payload)
-	binary.LittleEndian.PutUint32(hdr[:4], crc)
+	putRecordHeader(hdr[:], payload)
 	return append(append(dst, hdr[:]...), payload...)
+}
+
+// putRecordHeader fills hdr (recordHeaderLenBytes) for payload.
+func putRecordHeader(hdr, payload []byte) {
+	if len(payload) > recordPayloadBytesMax {
+		panic("lsm: record larger than recordPayloadBytesMax")
+	}
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(payload)))
+	crc := crc32.Update(crc32c(hdr[4:8]), castagnoli, payload)
+	binary.LittleEndian.PutUint32(hdr[:4], crc)
 }
 
 // recordAt returns the payload of a valid record at off, or ok=false.

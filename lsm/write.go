@@ -65,34 +65,69 @@ func (d *DB) DeleteRange(start, end []byte, o WriteOptions) error {
 	return d.Apply(&b, o)
 }
 
-// writeWAL appends the batch record. Any failure poisons the DB: a failed
-// write or sync leaves the log's tail unknown, and fsync is never retried.
+// walBufferBytesMax bounds the WAL records held in memory before a
+// write(2): unsynced batches may be lost in a crash anyway, so they are
+// written together, when the buffer fills, on a synced Apply, before the
+// log is switched and on Close.
+const walBufferBytesMax = 64 << 10
+
+// writeWAL appends the batch record to the WAL buffer, and writes and
+// syncs the buffer for a synced batch. Any failure poisons the DB: a
+// failed write or sync leaves the log's tail unknown, and fsync is never
+// retried.
 func (d *DB) writeWAL(b *Batch, seq uint64, sync bool) error {
 	if d.wal == nil {
 		return nil
 	}
-	rec := encodeRecord(nil, b.encode(seq))
-	if _, err := d.wal.Write(rec); err != nil {
-		return d.poison(fmt.Errorf("lsm: write %s: %w", d.wal.Name(), err))
-	}
+	rec := b.record(seq)
 	d.m.WALBytesWritten += int64(len(rec))
-	if sync {
-		if err := d.wal.Sync(); err != nil {
-			return d.poison(fmt.Errorf("lsm: sync %s: %w", d.wal.Name(), err))
+	if len(d.walBuf)+len(rec) > walBufferBytesMax {
+		if err := d.writeWALBuffer(); err != nil {
+			return err
 		}
+	}
+	if len(rec) > walBufferBytesMax {
+		if _, err := d.wal.Write(rec); err != nil {
+			return d.poison(fmt.Errorf("lsm: write %s: %w", d.wal.Name(), err))
+		}
+	} else {
+		d.walBuf = append(d.walBuf, rec...)
+	}
+	if !sync {
+		return nil
+	}
+	if err := d.writeWALBuffer(); err != nil {
+		return err
+	}
+	if err := d.wal.Sync(); err != nil {
+		return d.poison(fmt.Errorf("lsm: sync %s: %w", d.wal.Name(), err))
+	}
+	return nil
+}
+
+// writeWALBuffer hands the buffered records to the WAL file.
+func (d *DB) writeWALBuffer() error {
+	if len(d.walBuf) == 0 {
+		return nil
+	}
+	_, err := d.wal.Write(d.walBuf)
+	d.walBuf = d.walBuf[:0]
+	if err != nil {
+		return d.poison(fmt.Errorf("lsm: write %s: %w", d.wal.Name(), err))
 	}
 	return nil
 }
 
 func (d *DB) applyToMemtable(b *Batch, seq uint64) {
-	for _, op := range b.ops {
+	for i := range b.ops {
+		op := &b.ops[i]
 		if op.removed {
 			continue
 		}
 		if op.kind == KindRangeDelete {
-			d.mem.addRangeDel(op.key, op.value, seq)
+			d.mem.addRangeDel(b.key(op), b.value(op), seq)
 		} else {
-			d.mem.add(op.key, seq, op.kind, op.value)
+			d.mem.add(b.key(op), seq, op.kind, b.value(op))
 		}
 	}
 	if seq > d.mem.largestSeq {
