@@ -16,9 +16,6 @@ func decodeStored(t *catalog.Table, v []byte) (types.Row, error) {
 
 // targetScan plans the rows of the statement's table matching WHERE.
 func (env *Env) targetScan(tn ast.TableName, where ast.Expr, extra []ast.TableExpr) (*catalog.Table, node, string, error) {
-	if len(extra) > 0 {
-		return nil, nil, "", sqlerr.Unsupported("UPDATE ... FROM and DELETE ... USING")
-	}
 	t, err := env.lookupTable(tn)
 	if err != nil {
 		return nil, nil, "", err
@@ -37,15 +34,16 @@ func (env *Env) targetScan(tn ast.TableName, where ast.Expr, extra []ast.TableEx
 }
 
 func (env *Env) prepareUpdate(s *ast.Update) (*Prepared, error) {
-	t, scan, alias, err := env.targetScan(s.Table, s.Where, s.From)
+	src, err := env.targetSource(s.Table, s.Where, s.From)
 	if err != nil {
 		return nil, err
 	}
+	t, width := src.t, len(src.t.Columns)
 	w, err := env.newWriter(t)
 	if err != nil {
 		return nil, err
 	}
-	cp := &compiler{env: env, scope: &scope{cols: tableScope(t, alias)}, noAggs: "UPDATE"}
+	cp := &compiler{env: env, scope: &scope{cols: src.cols}, noAggs: "UPDATE"}
 	sets := map[int]*expr{}
 	order := []int{}
 	for _, set := range s.Set {
@@ -67,20 +65,22 @@ func (env *Env) prepareUpdate(s *ast.Update) (*Prepared, error) {
 		}
 		order = append(order, idx)
 	}
-	ret, retCols, err := env.returning(t, alias, s.Returning)
+	ret, retCols, err := env.returningOver(src.cols, s.Returning)
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{Columns: retCols, plan: scan, run: func(c *Ctx) (Result, error) {
-		rows, err := scan.run(c)
+	return &Prepared{Columns: retCols, plan: src.plan, run: func(c *Ctx) (Result, error) {
+		rows, err := src.run(c)
 		if err != nil {
 			return Result{}, err
 		}
 		var out []types.Row
-		for _, old := range rows {
+		for _, joined := range rows {
+			// SET sees the joined row; the target row is its front.
+			old := joined[:width:width]
 			row := append(types.Row{}, old...)
 			for _, idx := range order {
-				if row[idx], err = sets[idx].eval(c, old); err != nil {
+				if row[idx], err = sets[idx].eval(c, joined); err != nil {
 					return Result{}, err
 				}
 			}
@@ -88,7 +88,7 @@ func (env *Env) prepareUpdate(s *ast.Update) (*Prepared, error) {
 				return Result{}, err
 			}
 			if ret != nil {
-				pr, err := project(c, ret, row)
+				pr, err := project(c, ret, append(row, joined[width:]...))
 				if err != nil {
 					return Result{}, err
 				}
@@ -100,23 +100,24 @@ func (env *Env) prepareUpdate(s *ast.Update) (*Prepared, error) {
 }
 
 func (env *Env) prepareDelete(s *ast.Delete) (*Prepared, error) {
-	t, scan, alias, err := env.targetScan(s.Table, s.Where, s.Using)
+	src, err := env.targetSource(s.Table, s.Where, s.Using)
 	if err != nil {
 		return nil, err
 	}
+	t, width := src.t, len(src.t.Columns)
 	w := &tableWriter{t: t}
-	ret, retCols, err := env.returning(t, alias, s.Returning)
+	ret, retCols, err := env.returningOver(src.cols, s.Returning)
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{Columns: retCols, plan: scan, run: func(c *Ctx) (Result, error) {
-		rows, err := scan.run(c)
+	return &Prepared{Columns: retCols, plan: src.plan, run: func(c *Ctx) (Result, error) {
+		rows, err := src.run(c)
 		if err != nil {
 			return Result{}, err
 		}
 		var out []types.Row
 		for _, row := range rows {
-			if err := w.remove(c, row); err != nil {
+			if err := w.remove(c, row[:width:width]); err != nil {
 				return Result{}, err
 			}
 			if ret != nil {
