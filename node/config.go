@@ -21,6 +21,14 @@ const (
 	DefaultHeartbeatTicks        = 1
 	DefaultPendingMax            = 4096
 	DefaultCompactionBudgetBytes = 1 << 20
+	// DefaultMaxCommitBytes is the default bound on one encoded commit.
+	DefaultMaxCommitBytes = 32 << 20
+	// MaxCommitBytesLimit is the largest MaxCommitBytes accepted. One
+	// commit is one Raft entry, and an entry must fit, with the framing
+	// around it, in one raft log record (64 MiB), one raft message decode
+	// (64 MiB per byte string) and one netio frame (netio's default
+	// maximum, 64 MiB): 48 MiB leaves room for the rest.
+	MaxCommitBytesLimit = 48 << 20
 )
 
 // Config configures one replica. Zero optional fields take the default
@@ -62,6 +70,14 @@ type Config struct {
 	// PendingMax bounds the outstanding Begins plus Commits; beyond it new
 	// requests fail at once with kv.ErrUnavailable. Default 4096.
 	PendingMax int
+	// MaxCommitBytes bounds one encoded commit entry; a larger commit
+	// fails with kv.ErrTooLarge before it is proposed. Raft sends an entry
+	// whole (MaxMsgBytes never splits one), so this is also the largest
+	// message replication must carry: keep it below the transport's
+	// frame limit. Larger lets bigger single-transaction loads through, at
+	// the cost of memory on every replica while the entry is in flight and
+	// in the log. Default 32 MiB; at most MaxCommitBytesLimit.
+	MaxCommitBytes int
 
 	// RetainedVersions is the MVCC history window in Raft entries (the
 	// same on every replica: it decides commits). Default
@@ -114,6 +130,7 @@ func (c Config) withDefaults() Config {
 	def(&c.BeginTimeoutTicks, 4*c.ElectionTicks)
 	def(&c.CommitTimeoutTicks, 8*c.ElectionTicks)
 	def(&c.PendingMax, DefaultPendingMax)
+	def(&c.MaxCommitBytes, DefaultMaxCommitBytes)
 	if c.SnapshotInterval == 0 {
 		c.SnapshotInterval = DefaultSnapshotInterval
 	}
@@ -135,8 +152,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: Transport is required", ErrInvalidConfig)
 	case c.Rand == nil:
 		return fmt.Errorf("%w: Rand is required", ErrInvalidConfig)
-	case c.BeginTimeoutTicks < 0 || c.CommitTimeoutTicks < 0 || c.PendingMax < 0:
+	case c.BeginTimeoutTicks < 0 || c.CommitTimeoutTicks < 0 || c.PendingMax < 0 || c.MaxCommitBytes < 0:
 		return fmt.Errorf("%w: negative timeout or bound", ErrInvalidConfig)
+	case c.MaxCommitBytes > MaxCommitBytesLimit:
+		return fmt.Errorf("%w: MaxCommitBytes %d above %d", ErrInvalidConfig, c.MaxCommitBytes, MaxCommitBytesLimit)
 	}
 	return nil
 }

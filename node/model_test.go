@@ -20,15 +20,17 @@ type modelTxn struct {
 
 // TestModelAgainstMemkv drives random interleaved transactions, one
 // operation at a time, through a 3-node cluster and through memkv, and
-// requires the same read results and the same commit/abort decisions.
+// requires the same read results and the same commit/abort decisions —
+// except that the node may abort, conservatively, a commit a logged range
+// deletion overlaps (see package mvcc), never commit one memkv aborts.
 func TestModelAgainstMemkv(t *testing.T) {
-	var commits, aborts int
+	var commits, aborts, conservative int
 	defer func() {
 		// The workload must exercise both decisions, or it proves little.
 		if !t.Failed() && (commits == 0 || aborts == 0) {
 			t.Fatalf("commits %d aborts %d: workload too tame", commits, aborts)
 		}
-		t.Logf("commits %d, serialization aborts %d", commits, aborts)
+		t.Logf("commits %d, serialization aborts %d (%d by the range-deletion log)", commits, aborts, conservative)
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		seed := rapid.Uint64Range(1, 1<<20).Draw(rt, "seed")
@@ -88,7 +90,20 @@ func TestModelAgainstMemkv(t *testing.T) {
 					m.ref.Delete(k)
 				}
 			case 5:
+				logHits := c.nodes[m.node].Metrics().Apply.RangeDeleteConflicts
 				res1, err1 := c.commit(m.node, m.real)
+				if errors.Is(err1, kv.ErrSerialization) && c.nodes[m.node].Metrics().Apply.RangeDeleteConflicts > logHits {
+					// The range-deletion log is conservative: it
+					// cannot tell whether a range deleted the key
+					// read, so the node may abort where memkv
+					// commits. The reverse (a missed conflict) stays
+					// a failure below.
+					ref.Abort(m.ref)
+					conservative++
+					aborts++
+					open = remove(open, m)
+					continue
+				}
 				res2, err2 := ref.Commit(m.ref)
 				if !errors.Is(err1, err2) && (err1 != nil || err2 != nil) {
 					rt.Fatalf("commit: node %v, memkv %v", err1, err2)

@@ -59,7 +59,7 @@ type counters struct {
 	beginsOK, beginsUnavailable                    uint64
 	commitsOK, commitsSerialization, commitsTooOld uint64
 	commitsAmbiguous, commitsUnavailable           uint64
-	readOnlyCommits                                uint64
+	readOnlyCommits, commitsTooLarge               uint64
 	snapshotsTaken, snapshotsInstalled             uint64
 	badMessages, malformedEntries                  uint64
 	foreignReadStates                              uint64
@@ -77,11 +77,13 @@ type Metrics struct {
 	CommitsTooOld               uint64
 	CommitsAmbiguous            uint64
 	CommitsUnavailable          uint64
-	ReadOnlyCommits             uint64
-	SnapshotsTaken              uint64
-	SnapshotsInstalled          uint64
-	BadMessages                 uint64
-	MalformedEntries            uint64
+	// CommitsTooLarge counts commits refused with kv.ErrTooLarge.
+	CommitsTooLarge    uint64
+	ReadOnlyCommits    uint64
+	SnapshotsTaken     uint64
+	SnapshotsInstalled uint64
+	BadMessages        uint64
+	MalformedEntries   uint64
 	// ForeignReadStates counts read-index answers to requests this
 	// incarnation did not issue (ignored).
 	ForeignReadStates uint64
@@ -108,7 +110,8 @@ func (n *Node) Metrics() Metrics {
 		BeginsOK: c.beginsOK, BeginsUnavailable: c.beginsUnavailable,
 		CommitsOK: c.commitsOK, CommitsSerialization: c.commitsSerialization, CommitsTooOld: c.commitsTooOld,
 		CommitsAmbiguous: c.commitsAmbiguous, CommitsUnavailable: c.commitsUnavailable, ReadOnlyCommits: c.readOnlyCommits,
-		SnapshotsTaken: c.snapshotsTaken, SnapshotsInstalled: c.snapshotsInstalled,
+		CommitsTooLarge: c.commitsTooLarge,
+		SnapshotsTaken:  c.snapshotsTaken, SnapshotsInstalled: c.snapshotsInstalled,
 		BadMessages: c.badMessages, MalformedEntries: c.malformedEntries,
 		ForeignReadStates: c.foreignReadStates,
 		SnapshotsRejected: c.snapshotsRejected, SnapshotPackRetries: c.snapshotPackRetries,

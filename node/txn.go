@@ -161,13 +161,34 @@ func (n *Node) Commit(t *Txn, cb func(kv.CommitResult, error)) {
 	n.reqSeq++
 	id := mvcc.ReqID{Node: n.cfg.ID, Incarnation: n.incarnation, Seq: n.reqSeq}
 	c := t.buf.Commit(id, t.rv, t.opts.Isolation)
-	if err := n.rn.Propose(c.Encode()); err != nil {
+	data, err := n.encodeCommit(c)
+	if err != nil {
+		n.m.commitsTooLarge++
+		n.later(func() { cb(kv.CommitResult{}, err) })
+		return
+	}
+	if err := n.rn.Propose(data); err != nil {
 		n.m.commitsUnavailable++
 		n.later(func() { cb(kv.CommitResult{}, n.unavailable(err)) })
 		return
 	}
 	n.commits = append(n.commits, &pendingCommit{id: id, cb: cb, term: n.rn.Term(), deadlineTicks: n.ticks + uint64(n.cfg.CommitTimeoutTicks)})
 	n.process()
+}
+
+// encodeCommit returns c's entry payload, or an error wrapping
+// kv.ErrTooLarge if c must not be proposed: over a per-commit limit the
+// apply path would abort it at (Commit.CheckLimits), or over
+// MaxCommitBytes encoded, more than replication is configured to carry.
+func (n *Node) encodeCommit(c *mvcc.Commit) ([]byte, error) {
+	if err := c.CheckLimits(); err != nil {
+		return nil, err
+	}
+	data := c.Encode()
+	if len(data) > n.cfg.MaxCommitBytes {
+		return nil, fmt.Errorf("%w: commit of %d bytes encoded, max_commit_bytes is %d", kv.ErrTooLarge, len(data), n.cfg.MaxCommitBytes)
+	}
+	return data, nil
 }
 
 // Abort discards the transaction. Aborting a finished one is a no-op.
@@ -193,6 +214,11 @@ func (n *Node) resolveCommit(id mvcc.ReqID, index uint64, out mvcc.Outcome) {
 		case mvcc.OutcomeTooOld:
 			n.m.commitsTooOld++
 			n.later(func() { pc.cb(kv.CommitResult{}, kv.ErrTooOld) })
+		case mvcc.OutcomeTooLarge:
+			// Unreachable from this gateway (encodeCommit checks first)
+			// unless the limits differ between versions of the binary.
+			n.m.commitsTooLarge++
+			n.later(func() { pc.cb(kv.CommitResult{}, kv.ErrTooLarge) })
 		case mvcc.OutcomeDuplicate:
 			// A duplicate is applied only after its original committed,
 			// and the original resolved the request.

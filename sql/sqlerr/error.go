@@ -133,6 +133,7 @@ var kvCodes = []struct {
 	{kv.ErrTooOld, SnapshotTooOld, "snapshot too old"},
 	{kv.ErrReadOnly, ReadOnlySQLTransaction, "cannot execute statement in a read-only transaction"},
 	{kv.ErrUnavailable, CannotConnectNow, "the cluster is unavailable; retry"},
+	{kv.ErrTooLarge, ProgramLimitExceeded, "transaction too large: too many writes in one transaction, or too many bytes; split it"},
 	{kv.ErrTxnDone, InternalError, "transaction already finished"},
 }
 
