@@ -14,6 +14,9 @@ type scopeCol struct {
 	// merged marks the right-hand copy of a USING/NATURAL join column:
 	// only a qualified reference reaches it.
 	merged bool
+	// ungrouped marks an input column of a grouped query as seen from a
+	// subquery (subquery_grouped.go): referring to it is an error.
+	ungrouped bool
 }
 
 // scope is the set of columns of one query level's input row.
@@ -38,6 +41,9 @@ func (s *scope) resolve(parts []string, pos int) (int, int, types.T, error) {
 			return 0, 0, types.T{}, err
 		}
 		if idx >= 0 {
+			if c := sc.cols[idx]; c.ungrouped {
+				return 0, 0, types.T{}, sqlerr.New(sqlerr.GroupingError, "subquery uses ungrouped column \"%s.%s\" from outer query", c.Table, c.Name).At(pos)
+			}
 			if depth > 0 {
 				for up := s; up != nil; up = up.parent {
 					up.usedOuter = true

@@ -9,7 +9,7 @@ import (
 // subquery compiles a subquery expression. An uncorrelated subquery runs
 // once per execution (cached in the Ctx); a correlated one per row.
 func (cp *compiler) subquery(x *ast.SubqueryExpr) (*expr, error) {
-	inner := &scope{cols: cp.scope.cols, parent: cp.scope.parent}
+	inner := cp.subqueryOuterScope()
 	plan, cols, err := cp.env.planQuery(x.Select, inner)
 	if err != nil {
 		return nil, err
