@@ -38,6 +38,8 @@ type DB struct {
 	manifestSizeBytes int64
 	wal               diskio.File // nil when opts.DisableWAL
 	walBuf            []byte      // records not yet written; walBufferBytesMax
+	// spareArena is a flushed memtable's arena, kept for the next one.
+	spareArena []byte
 	walNums           []uint64    // WAL files on disk, ascending
 
 	tc     *tableCache
@@ -98,7 +100,7 @@ func (d *DB) recover() error {
 	if err := d.checkTablesExist(); err != nil {
 		return err
 	}
-	d.mem = newMemtable(0)
+	d.mem = d.newMemtable()
 	if err := d.replayLogs(names); err != nil {
 		return err
 	}
@@ -216,22 +218,69 @@ func (d *DB) replayLog(name string) error {
 		if seq <= d.lastSeq {
 			continue // already in the tables
 		}
+		if !d.mem.empty() && !d.fitsArena(b) {
+			if err := d.flushRecovered(); err != nil {
+				return err
+			}
+		}
 		d.applyToMemtable(b, seq)
 	}
 	return nil
+}
+
+// flushRecovered writes what recovery replayed so far to L0 and starts an
+// empty memtable.
+func (d *DB) flushRecovered() error {
+	m := d.mem
+	d.mem = d.newMemtable()
+	return d.writeL0(m, true)
+}
+
+// newMemtable starts a memtable budgeted at MemtableSizeBytes, on the arena
+// of a flushed one when there is one to reuse.
+func (d *DB) newMemtable() *memtable {
+	m := newMemtable(0, d.opts.MemtableSizeBytes, d.spareArena)
+	d.spareArena = nil
+	return m
+}
+
+// retireMemtable is called once m is flushed and again as iterators on it
+// close: with none left, its arena becomes the spare for the next
+// memtable, so a steady write load allocates no new arenas.
+func (d *DB) retireMemtable(m *memtable) {
+	m.flushed = true
+	if m.refs > 0 || m.arena == nil {
+		return
+	}
+	if cap(m.arena) > cap(d.spareArena) {
+		d.spareArena = m.arena[:0]
+	}
+	m.arena = nil // any later read of m is a bug and must fail loudly
+}
+
+// fitsArena reports whether batch b fits the memtable's arena bounds:
+// within its budget (so the arena never outgrows it by doubling), and
+// within what its offsets address.
+func (d *DB) fitsArena(b *Batch) bool {
+	need := batchArenaBytes(b)
+	return d.mem.sizeBytes+need <= d.opts.MemtableSizeBytes &&
+		int64(len(d.mem.arena))+need <= memtableArenaBytesMax
+}
+
+// batchArenaBytes bounds what applying b adds to a memtable.
+func batchArenaBytes(b *Batch) int64 {
+	return int64(b.sizeBytes) + int64(b.Len())*memtableOpBytesMax
 }
 
 // finishRecovery flushes what the WALs held, starts a new WAL and a new
 // manifest, and removes every file the new state does not need.
 func (d *DB) finishRecovery(names []string) error {
 	if !d.mem.empty() {
-		m := d.mem
-		d.mem = newMemtable(0)
-		if err := d.writeL0(m, true); err != nil {
+		if err := d.flushRecovered(); err != nil {
 			return err
 		}
 	}
-	d.mem = newMemtable(0)
+	d.mem = d.newMemtable()
 	if err := d.newWAL(); err != nil {
 		return err
 	}

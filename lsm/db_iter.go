@@ -29,6 +29,7 @@ type Iterator struct {
 	upper   []byte
 	iter    *mergingIter
 	handles []*tableHandle
+	mems    []*memtable // referenced until Close: they may be flushed meanwhile
 	tombs   *tombstoneSet
 	key     []byte
 	value   []byte
@@ -56,6 +57,8 @@ func (d *DB) newIter(o *IterOptions, seq uint64) (*Iterator, error) {
 	var children []internalIterator
 	var tombs []rangeTombstone
 	for _, m := range d.memtables() {
+		m.refs++
+		it.mems = append(it.mems, m)
 		children = append(children, &memIter{m: m})
 		tombs = append(tombs, m.rangeDels...)
 	}
@@ -278,6 +281,15 @@ func (it *Iterator) Close() error {
 		h.release()
 	}
 	it.handles = nil
+	for _, m := range it.mems {
+		if m.refs--; m.refs < 0 {
+			panic("lsm: memtable unreferenced too often")
+		}
+		if m.flushed {
+			it.db.retireMemtable(m)
+		}
+	}
+	it.mems = nil
 	it.db.unrefVersion(it.v)
 	return errors.Join(err, it.err)
 }

@@ -2,47 +2,83 @@ package lsm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 )
 
+// A memtable is a skiplist laid out in one byte arena: every node is
+//
+//	prefix[u64 BE] keyLen[u32] valueLen[u32] height[u32] next[u32 × height] key value
+//
+// where prefix is the user key's first 8 bytes (zero padded) and next
+// holds arena offsets (0, the head's offset, means none). Nodes, keys and
+// values share the arena, so an insert costs no Go allocation (the arena
+// grows by doubling, up to the memtable's budget), the GC has no pointers
+// to scan, and the memtable's size is counted in real bytes. Comparing
+// prefixes as integers settles most comparisons of findGE without touching
+// the keys.
 const (
 	skiplistHeightMax = 20
-	// memtableNodeOverheadBytes approximates a node's cost beyond its key
-	// and value, so the byte budget tracks real memory.
+	nodePrefixOff     = 0
+	nodeKeyLenOff     = 8
+	nodeValueLenOff   = 12
+	nodeHeightOff     = 16
+	nodeTowerOff      = 20
+	// memtableNodeOverheadBytes is the cost of a range deletion beyond its
+	// keys (they live outside the arena).
 	memtableNodeOverheadBytes = 64
+	// memtableArenaBytesMax is what uint32 offsets can address.
+	memtableArenaBytesMax = 1<<32 - 1
+	// memtableArenaBytesMin is a new arena's first capacity.
+	memtableArenaBytesMin = 64 << 10
+	// memtableOpBytesMax bounds what one op adds beyond its key and value:
+	// a node header, a full tower and the trailer.
+	memtableOpBytesMax = nodeTowerOff + 4*skiplistHeightMax + trailerLenBytes
 )
 
 // memtable is a skiplist of internal keys plus the batch's range
 // tombstones. It is written by one owner; iterators over it see inserts made
 // after they were created (callers only rely on entries <= their snapshot).
 type memtable struct {
-	head      *skipNode
-	height    int
-	rng       *rand.Rand
-	sizeBytes int64
-	count     int
-	rangeDels []rangeTombstone
+	arena []byte
+	// arenaBytesTarget is the capacity the arena grows to by doubling (the
+	// memtable's budget); only a memtable filled past it (recovery, one
+	// huge batch) grows further.
+	arenaBytesTarget int
+	height           int
+	rng              *rand.Rand
+	// sizeBytes is the arena's length plus rangeDelBytes: real bytes.
+	sizeBytes     int64
+	count         int
+	rangeDels     []rangeTombstone
+	rangeDelBytes int64
 	// largestSeq is the newest seq in the memtable; 0 when empty.
 	largestSeq uint64
 	// logNum is the WAL file holding this memtable's batches (0: no WAL).
 	logNum uint64
-}
-
-type skipNode struct {
-	key   []byte // internal key
-	value []byte
-	next  []*skipNode
+	// refs counts open Iterators reading the memtable: its arena may be
+	// reused after its flush only once none is left.
+	refs    int
+	flushed bool
 }
 
 // newMemtable seeds the tower-height PRNG with a constant: heights only
-// shape performance, and a fixed seed keeps runs reproducible.
-func newMemtable(logNum uint64) *memtable {
-	return &memtable{
-		head:   &skipNode{next: make([]*skipNode, skiplistHeightMax)},
-		height: 1,
-		rng:    rand.New(rand.NewPCG(0x6c736d, logNum)),
-		logNum: logNum,
+// shape performance, and a fixed seed keeps runs reproducible. arena, if
+// not nil, is an empty buffer to reuse.
+func newMemtable(logNum uint64, arenaBytesTarget int64, arena []byte) *memtable {
+	m := &memtable{
+		arenaBytesTarget: int(min(arenaBytesTarget, memtableArenaBytesMax)),
+		height:           1,
+		rng:              rand.New(rand.NewPCG(0x6c736d, logNum)),
+		logNum:           logNum,
 	}
+	if arena == nil {
+		arena = make([]byte, 0, min(memtableArenaBytesMin, max(m.arenaBytesTarget, 1024)))
+	}
+	m.arena = arena[:0]
+	m.allocNode(skiplistHeightMax, 0) // the head, at offset 0
+	m.sizeBytes = int64(len(m.arena))
+	return m
 }
 
 func (m *memtable) randomHeight() int {
@@ -53,44 +89,109 @@ func (m *memtable) randomHeight() int {
 	return h
 }
 
-// findGE fills prev with the rightmost node before key at each level and
-// returns the first node >= key.
-func (m *memtable) findGE(key []byte, prev []*skipNode) *skipNode {
-	x := m.head
+// allocNode appends a node with a zeroed tower and room for size key and
+// value bytes, growing the arena if needed, and returns its offset.
+func (m *memtable) allocNode(height, size int) int {
+	n := len(m.arena)
+	need := nodeTowerOff + 4*height + size
+	if n+need > memtableArenaBytesMax {
+		panic("lsm: memtable arena beyond memtableArenaBytesMax")
+	}
+	if n+need > cap(m.arena) {
+		c := min(2*cap(m.arena), m.arenaBytesTarget)
+		if c < n+need {
+			c = max(n+need, 2*cap(m.arena))
+		}
+		c = min(c, memtableArenaBytesMax)
+		m.arena = append(make([]byte, 0, c), m.arena...)
+	}
+	m.arena = m.arena[:n+need]
+	clear(m.arena[n : n+nodeTowerOff+4*height])
+	binary.LittleEndian.PutUint32(m.arena[n+nodeHeightOff:], uint32(height))
+	return n
+}
+
+func (m *memtable) next(n, level int) int {
+	return int(binary.LittleEndian.Uint32(m.arena[n+nodeTowerOff+4*level:]))
+}
+
+func (m *memtable) setNext(n, level, to int) {
+	binary.LittleEndian.PutUint32(m.arena[n+nodeTowerOff+4*level:], uint32(to))
+}
+
+func (m *memtable) keyStart(n int) int {
+	return n + nodeTowerOff + 4*int(binary.LittleEndian.Uint32(m.arena[n+nodeHeightOff:]))
+}
+
+// key returns node n's internal key, aliasing the arena.
+func (m *memtable) key(n int) []byte {
+	s := m.keyStart(n)
+	e := s + int(binary.LittleEndian.Uint32(m.arena[n+nodeKeyLenOff:]))
+	return m.arena[s:e:e]
+}
+
+// value returns node n's value, aliasing the arena.
+func (m *memtable) value(n int) []byte {
+	s := m.keyStart(n) + int(binary.LittleEndian.Uint32(m.arena[n+nodeKeyLenOff:]))
+	e := s + int(binary.LittleEndian.Uint32(m.arena[n+nodeValueLenOff:]))
+	return m.arena[s:e:e]
+}
+
+// keyPrefix is the first 8 bytes of a user key, zero padded, as a
+// big-endian integer: unequal prefixes order keys as bytes.Compare would;
+// equal ones say nothing (a short key is padded with zeros).
+func keyPrefix(uk []byte) uint64 {
+	if len(uk) >= 8 {
+		return binary.BigEndian.Uint64(uk)
+	}
+	var b [8]byte
+	copy(b[:], uk)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// less reports whether node n's key is < ikey, whose user key prefix is kp.
+func (m *memtable) less(n int, ikey []byte, kp uint64) bool {
+	if p := binary.LittleEndian.Uint64(m.arena[n+nodePrefixOff:]); p != kp {
+		return p < kp
+	}
+	return compareInternal(m.key(n), ikey) < 0
+}
+
+// findGE fills prev (if not nil) with the rightmost node before key at each
+// level and returns the first node >= key, or 0.
+func (m *memtable) findGE(key []byte, prev *[skiplistHeightMax]int) int {
+	kp := keyPrefix(userKeyOf(key))
+	x := 0
 	for level := m.height - 1; level >= 0; level-- {
-		for n := x.next[level]; n != nil && compareInternal(n.key, key) < 0; n = x.next[level] {
+		for n := m.next(x, level); n != 0 && m.less(n, key, kp); n = m.next(x, level) {
 			x = n
 		}
 		if prev != nil {
 			prev[level] = x
 		}
 	}
-	return x.next[0]
+	return m.next(x, 0)
 }
 
-// findLT returns the last node < key, or nil.
-func (m *memtable) findLT(key []byte) *skipNode {
-	x := m.head
+// findLT returns the last node < key, or 0.
+func (m *memtable) findLT(key []byte) int {
+	kp := keyPrefix(userKeyOf(key))
+	x := 0
 	for level := m.height - 1; level >= 0; level-- {
-		for n := x.next[level]; n != nil && compareInternal(n.key, key) < 0; n = x.next[level] {
+		for n := m.next(x, level); n != 0 && m.less(n, key, kp); n = m.next(x, level) {
 			x = n
 		}
-	}
-	if x == m.head {
-		return nil
 	}
 	return x
 }
 
-func (m *memtable) last() *skipNode {
-	x := m.head
+// last returns the last node, or 0.
+func (m *memtable) last() int {
+	x := 0
 	for level := m.height - 1; level >= 0; level-- {
-		for x.next[level] != nil {
-			x = x.next[level]
+		for n := m.next(x, level); n != 0; n = m.next(x, level) {
+			x = n
 		}
-	}
-	if x == m.head {
-		return nil
 	}
 	return x
 }
@@ -98,46 +199,57 @@ func (m *memtable) last() *skipNode {
 // add inserts a point entry. Keys are unique: a batch carries at most one
 // op per user key and every batch has its own seq.
 func (m *memtable) add(userKey []byte, seq uint64, kind Kind, value []byte) {
-	key := makeInternalKey(nil, userKey, seq, kind)
-	var prev [skiplistHeightMax]*skipNode
-	if n := m.findGE(key, prev[:]); n != nil && compareInternal(n.key, key) == 0 {
+	h := m.randomHeight()
+	klen := len(userKey) + trailerLenBytes
+	n := m.allocNode(h, klen+len(value))
+	binary.LittleEndian.PutUint64(m.arena[n+nodePrefixOff:], keyPrefix(userKey))
+	binary.LittleEndian.PutUint32(m.arena[n+nodeKeyLenOff:], uint32(klen))
+	binary.LittleEndian.PutUint32(m.arena[n+nodeValueLenOff:], uint32(len(value)))
+	s := m.keyStart(n)
+	copy(m.arena[s:], userKey)
+	binary.LittleEndian.PutUint64(m.arena[s+len(userKey):], seq<<8|uint64(kind))
+	copy(m.arena[s+klen:], value)
+	key := m.key(n)
+
+	var prev [skiplistHeightMax]int
+	if x := m.findGE(key, &prev); x != 0 && compareInternal(m.key(x), key) == 0 {
 		panic("lsm: duplicate internal key in memtable: " + formatKey(key))
 	}
-	h := m.randomHeight()
 	for ; m.height < h; m.height++ {
-		prev[m.height] = m.head
+		prev[m.height] = 0
 	}
-	n := &skipNode{key: key, value: append([]byte(nil), value...), next: make([]*skipNode, h)}
 	for level := range h {
-		n.next[level] = prev[level].next[level]
-		prev[level].next[level] = n
+		m.setNext(n, level, m.next(prev[level], level))
+		m.setNext(prev[level], level, n)
 	}
-	m.note(seq, int64(len(key)+len(value)+memtableNodeOverheadBytes))
+	m.sizeBytes = int64(len(m.arena)) + m.rangeDelBytes
+	m.note(seq)
 }
 
 func (m *memtable) addRangeDel(start, end []byte, seq uint64) {
 	m.rangeDels = append(m.rangeDels, rangeTombstone{
 		start: append([]byte(nil), start...), end: append([]byte(nil), end...), seq: seq})
-	m.note(seq, int64(len(start)+len(end)+memtableNodeOverheadBytes))
+	m.rangeDelBytes += int64(len(start) + len(end) + memtableNodeOverheadBytes)
+	m.sizeBytes = int64(len(m.arena)) + m.rangeDelBytes
+	m.note(seq)
 }
 
-func (m *memtable) note(seq uint64, sizeBytes int64) {
+func (m *memtable) note(seq uint64) {
 	if seq < m.largestSeq {
 		panic("lsm: memtable seq went backwards")
 	}
 	m.largestSeq = seq
-	m.sizeBytes += sizeBytes
 	m.count++
 }
 
 func (m *memtable) empty() bool { return m.count == 0 }
 
 // get returns the newest point entry for userKey at or below seekKey,
-// which is (userKey, snapshot seq, kindSeek).
-func (m *memtable) get(userKey, seekKey []byte) (n *skipNode) {
-	n = m.findGE(seekKey, nil)
-	if n == nil || !bytes.Equal(userKeyOf(n.key), userKey) {
-		return nil
+// which is (userKey, snapshot seq, kindSeek); 0 if none.
+func (m *memtable) get(userKey, seekKey []byte) int {
+	n := m.findGE(seekKey, nil)
+	if n == 0 || !bytes.Equal(userKeyOf(m.key(n)), userKey) {
+		return 0
 	}
 	return n
 }
@@ -145,16 +257,16 @@ func (m *memtable) get(userKey, seekKey []byte) (n *skipNode) {
 // memIter iterates over a memtable's point entries.
 type memIter struct {
 	m *memtable
-	n *skipNode
+	n int // node offset; 0 when not positioned
 }
 
 func (it *memIter) SeekGE(key []byte) { it.n = it.m.findGE(key, nil) }
 func (it *memIter) SeekLT(key []byte) { it.n = it.m.findLT(key) }
-func (it *memIter) First()            { it.n = it.m.head.next[0] }
+func (it *memIter) First()            { it.n = it.m.next(0, 0) }
 func (it *memIter) Last()             { it.n = it.m.last() }
-func (it *memIter) Next()             { it.n = it.n.next[0] }
-func (it *memIter) Valid() bool       { return it.n != nil }
-func (it *memIter) Key() []byte       { return it.n.key }
-func (it *memIter) Value() []byte     { return it.n.value }
+func (it *memIter) Next()             { it.n = it.m.next(it.n, 0) }
+func (it *memIter) Valid() bool       { return it.n != 0 }
+func (it *memIter) Key() []byte       { return it.m.key(it.n) }
+func (it *memIter) Value() []byte     { return it.m.value(it.n) }
 func (it *memIter) Err() error        { return nil }
 func (it *memIter) Close() error      { return nil }

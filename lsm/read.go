@@ -144,8 +144,8 @@ func (g *getState) offerTombstones(ts []rangeTombstone) {
 
 func (g *getState) memtable(m *memtable, seekKey []byte) {
 	g.offerTombstones(m.rangeDels)
-	if n := m.get(g.key, seekKey); n != nil {
-		g.offer(n.key, n.value)
+	if n := m.get(g.key, seekKey); n != 0 {
+		g.offer(m.key(n), m.value(n))
 	}
 }
 

@@ -35,6 +35,9 @@ func (d *DB) Apply(b *Batch, o WriteOptions) error {
 		}
 		seq = o.Seq
 	}
+	if err := d.makeRoomFor(b); err != nil {
+		return err
+	}
 	if err := d.writeWAL(b, seq, o.Sync); err != nil {
 		return err
 	}
@@ -136,12 +139,32 @@ func (d *DB) applyToMemtable(b *Batch, seq uint64) {
 	d.lastSeq = seq
 }
 
+// makeRoomFor rotates the memtable before a batch that would take it past
+// its budget, so its arena never outgrows the budget; the batch must go to
+// the memtable whose WAL will hold it, hence before the WAL write. A batch
+// too big for any arena is refused.
+func (d *DB) makeRoomFor(b *Batch) error {
+	if batchArenaBytes(b) > memtableArenaBytesMax {
+		return fmt.Errorf("%w: batch of %d bytes is larger than a memtable can hold", ErrInvalidArgument, b.sizeBytes)
+	}
+	if d.mem.empty() || d.fitsArena(b) {
+		return nil
+	}
+	return d.rotateAndBound()
+}
+
 // makeRoom rotates a full memtable and, when too many wait, flushes the
 // oldest: bounded work (one memtable) on the write path.
 func (d *DB) makeRoom() error {
 	if d.mem.sizeBytes < d.opts.MemtableSizeBytes {
 		return nil
 	}
+	return d.rotateAndBound()
+}
+
+// rotateAndBound rotates the memtable and flushes the oldest immutable
+// ones beyond ImmutableMemtablesMax.
+func (d *DB) rotateAndBound() error {
 	if err := d.rotateMemtable(); err != nil {
 		return err
 	}
@@ -156,7 +179,7 @@ func (d *DB) makeRoom() error {
 func (d *DB) rotateMemtable() error {
 	old := d.mem
 	d.imm = append(d.imm, old)
-	d.mem = newMemtable(0)
+	d.mem = d.newMemtable()
 	d.mem.largestSeq = old.largestSeq
 	if err := d.newWAL(); err != nil {
 		return d.poison(err)
@@ -196,10 +219,12 @@ func (d *DB) Flush() error {
 }
 
 func (d *DB) flushOldest() error {
-	if err := d.writeL0(d.imm[0], false); err != nil {
+	m := d.imm[0]
+	if err := d.writeL0(m, false); err != nil {
 		return err
 	}
 	d.imm = d.imm[1:]
+	d.retireMemtable(m)
 	return nil
 }
 
