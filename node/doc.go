@@ -137,6 +137,15 @@
 //     transaction, and a transaction whose read version falls below
 //     applied − RetainedVersions gets kv.ErrTooOld.
 //   - Tombstone values are never physically removed (see node/mvcc).
+//   - One commit is one Raft entry and one LSM batch. Commit refuses,
+//     with kv.ErrTooLarge before proposing, a commit over the per-commit
+//     limits (mvcc.Commit.CheckLimits: writes, range deletions, key and
+//     value sizes) or over MaxCommitBytes encoded (default 32 MiB, at
+//     most 48 MiB, under the 64 MiB raft-log record, raft decode and netio
+//     frame limits; raft sends an oversized entry alone, never split).
+//     An entry that is over a limit anyway applies as an abort on every
+//     replica, and an undecodable one as a no-op: nothing on the apply
+//     path panics because of an entry's size or content.
 //   - Pending requests are kept in slices scanned linearly (bounded by
 //     PendingMax).
 //   - Peer addresses are the transport's concern: AddPeer changes the
