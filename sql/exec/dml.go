@@ -7,7 +7,6 @@ import (
 	"github.com/lineradb/lineradb/sql/ast"
 	"github.com/lineradb/lineradb/sql/catalog"
 	"github.com/lineradb/lineradb/sql/keys"
-	"github.com/lineradb/lineradb/sql/parser"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
@@ -47,15 +46,11 @@ func (env *Env) newWriter(t *catalog.Table) (*tableWriter, error) {
 
 // compileText compiles an expression kept as SQL text in the catalog.
 func compileText(cp *compiler, text string) (*expr, error) {
-	stmts, err := parser.Parse("SELECT " + text)
+	e, err := catalogExprs.parse(text)
 	if err != nil {
 		return nil, err
 	}
-	sel, ok := stmts[0].AST.(*ast.Select)
-	if !ok || len(stmts) != 1 || len(sel.Targets) != 1 {
-		return nil, fmt.Errorf("exec: bad catalog expression %q", text)
-	}
-	return cp.compile(sel.Targets[0].Expr)
+	return cp.compile(e)
 }
 
 func (w *tableWriter) rowKey(row types.Row) []byte {
