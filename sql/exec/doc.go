@@ -30,6 +30,11 @@
 // EXPLAIN prints the path ("Index Scan [Backward] using i on t (cond)",
 // "Range Scan", "Point Lookup", "Seq Scan", "(stops at LIMIT)").
 //
+// UPDATE ... FROM and DELETE ... USING join the target with the other
+// items under WHERE and act on each target row once (update_from.go).
+// DEFAULT and CHECK texts are parsed once per distinct text
+// (exprcache.go) and compiled per prepare.
+//
 // Execution materialises each plan node's rows (bounded by workRowsMax per
 // node): simple, deterministic, and enough until streaming is needed.
 // Correlated subqueries re-run their plan per outer row; uncorrelated ones
