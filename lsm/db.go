@@ -38,9 +38,9 @@ type DB struct {
 	manifestSizeBytes int64
 	wal               diskio.File // nil when opts.DisableWAL
 	walBuf            []byte      // records not yet written; walBufferBytesMax
-	// spareArena is a flushed memtable's arena, kept for the next one.
-	spareArena []byte
-	walNums           []uint64    // WAL files on disk, ascending
+	// chunks holds flushed memtables' arena chunks for the next ones.
+	chunks  *chunkPool
+	walNums []uint64 // WAL files on disk, ascending
 
 	tc     *tableCache
 	blocks *blockCache
@@ -236,26 +236,23 @@ func (d *DB) flushRecovered() error {
 	return d.writeL0(m, true)
 }
 
-// newMemtable starts a memtable budgeted at MemtableSizeBytes, on the arena
-// of a flushed one when there is one to reuse.
+// newMemtable starts a memtable whose arena draws on the DB's chunk pool.
 func (d *DB) newMemtable() *memtable {
-	m := newMemtable(0, d.opts.MemtableSizeBytes, d.spareArena)
-	d.spareArena = nil
-	return m
+	if d.chunks == nil {
+		d.chunks = newChunkPool(d.opts.MemtableSizeBytes)
+	}
+	return newMemtable(0, d.chunks)
 }
 
 // retireMemtable is called once m is flushed and again as iterators on it
-// close: with none left, its arena becomes the spare for the next
-// memtable, so a steady write load allocates no new arenas.
+// close: with none left, its chunks go back to the pool, so a steady write
+// load allocates no new arenas.
 func (d *DB) retireMemtable(m *memtable) {
 	m.flushed = true
-	if m.refs > 0 || m.arena == nil {
+	if m.refs > 0 {
 		return
 	}
-	if cap(m.arena) > cap(d.spareArena) {
-		d.spareArena = m.arena[:0]
-	}
-	m.arena = nil // any later read of m is a bug and must fail loudly
+	m.release() // any later read of m is a bug and must fail loudly
 }
 
 // fitsArena reports whether batch b fits the memtable's arena bounds:
@@ -264,7 +261,7 @@ func (d *DB) retireMemtable(m *memtable) {
 func (d *DB) fitsArena(b *Batch) bool {
 	need := batchArenaBytes(b)
 	return d.mem.sizeBytes+need <= d.opts.MemtableSizeBytes &&
-		int64(len(d.mem.arena))+need <= memtableArenaBytesMax
+		int64(d.mem.used)+need <= memtableArenaBytesMax
 }
 
 // batchArenaBytes bounds what applying b adds to a memtable.

@@ -6,17 +6,23 @@ import (
 	"math/rand/v2"
 )
 
-// A memtable is a skiplist laid out in one byte arena: every node is
+// A memtable is a skiplist laid out in a byte arena: every node is
 //
 //	prefix[u64 BE] keyLen[u32] valueLen[u32] height[u32] next[u32 × height] key value
 //
 // where prefix is the user key's first 8 bytes (zero padded) and next
 // holds arena offsets (0, the head's offset, means none). Nodes, keys and
-// values share the arena, so an insert costs no Go allocation (the arena
-// grows by doubling, up to the memtable's budget), the GC has no pointers
-// to scan, and the memtable's size is counted in real bytes. Comparing
-// prefixes as integers settles most comparisons of findGE without touching
-// the keys.
+// values share the arena, so an insert costs no Go allocation, the GC has
+// no pointers to scan, and the memtable's size is counted in real bytes.
+// Comparing prefixes as integers settles most comparisons of findGE
+// without touching the keys.
+//
+// The arena is a list of fixed-size chunks (a power of two): offset o is
+// byte o&mask of chunk o>>shift. A node never straddles two chunks; one
+// bigger than a chunk gets a slice of its own at a chunk boundary, covering
+// the slots it spans (the later ones stay nil). Chunks are allocated as the
+// memtable fills, never copied, and go back to the DB's chunkPool when the
+// memtable is flushed and no iterator reads it.
 const (
 	skiplistHeightMax = 20
 	nodePrefixOff     = 0
@@ -29,8 +35,10 @@ const (
 	memtableNodeOverheadBytes = 64
 	// memtableArenaBytesMax is what uint32 offsets can address.
 	memtableArenaBytesMax = 1<<32 - 1
-	// memtableArenaBytesMin is a new arena's first capacity.
-	memtableArenaBytesMin = 64 << 10
+	// memtableChunkBytesMin and Max bound an arena chunk: an eighth of the
+	// memtable's budget, rounded up to a power of two.
+	memtableChunkBytesMin = 1 << 10
+	memtableChunkBytesMax = 1 << 20
 	// memtableOpBytesMax bounds what one op adds beyond its key and value:
 	// a node header, a full tower and the trailer.
 	memtableOpBytesMax = nodeTowerOff + 4*skiplistHeightMax + trailerLenBytes
@@ -40,14 +48,14 @@ const (
 // tombstones. It is written by one owner; iterators over it see inserts made
 // after they were created (callers only rely on entries <= their snapshot).
 type memtable struct {
-	arena []byte
-	// arenaBytesTarget is the capacity the arena grows to by doubling (the
-	// memtable's budget); only a memtable filled past it (recovery, one
-	// huge batch) grows further.
-	arenaBytesTarget int
-	height           int
-	rng              *rand.Rand
-	// sizeBytes is the arena's length plus rangeDelBytes: real bytes.
+	chunks [][]byte
+	shift  int // chunk size = 1 << shift
+	mask   int
+	used   int // the next free arena offset
+	pool   *chunkPool
+	height int
+	rng    *rand.Rand
+	// sizeBytes is the arena's used length plus rangeDelBytes: real bytes.
 	sizeBytes     int64
 	count         int
 	rangeDels     []rangeTombstone
@@ -62,23 +70,65 @@ type memtable struct {
 	flushed bool
 }
 
+// chunkPool keeps the chunks of flushed memtables for the next ones, so a
+// steady write load stops allocating arenas. Bounded by chunksMax: about
+// one memtable's worth.
+type chunkPool struct {
+	chunkBytes int
+	chunks     [][]byte
+	chunksMax  int
+}
+
+func newChunkPool(memtableBytes int64) *chunkPool {
+	c := memtableChunkBytesMin
+	for c < memtableChunkBytesMax && int64(c)*8 < memtableBytes {
+		c *= 2
+	}
+	return &chunkPool{chunkBytes: c, chunksMax: int(memtableBytes/int64(c)) + 2}
+}
+
+func (p *chunkPool) get() []byte {
+	if n := len(p.chunks); n > 0 {
+		c := p.chunks[n-1]
+		p.chunks[n-1] = nil
+		p.chunks = p.chunks[:n-1]
+		return c
+	}
+	return make([]byte, p.chunkBytes)
+}
+
+func (p *chunkPool) put(c []byte) {
+	if len(c) == p.chunkBytes && len(p.chunks) < p.chunksMax {
+		p.chunks = append(p.chunks, c)
+	}
+}
+
 // newMemtable seeds the tower-height PRNG with a constant: heights only
-// shape performance, and a fixed seed keeps runs reproducible. arena, if
-// not nil, is an empty buffer to reuse.
-func newMemtable(logNum uint64, arenaBytesTarget int64, arena []byte) *memtable {
+// shape performance, and a fixed seed keeps runs reproducible.
+func newMemtable(logNum uint64, pool *chunkPool) *memtable {
 	m := &memtable{
-		arenaBytesTarget: int(min(arenaBytesTarget, memtableArenaBytesMax)),
-		height:           1,
-		rng:              rand.New(rand.NewPCG(0x6c736d, logNum)),
-		logNum:           logNum,
+		pool:   pool,
+		height: 1,
+		rng:    rand.New(rand.NewPCG(0x6c736d, logNum)),
+		logNum: logNum,
 	}
-	if arena == nil {
-		arena = make([]byte, 0, min(memtableArenaBytesMin, max(m.arenaBytesTarget, 1024)))
+	for 1<<m.shift < pool.chunkBytes {
+		m.shift++
 	}
-	m.arena = arena[:0]
+	m.mask = 1<<m.shift - 1
 	m.allocNode(skiplistHeightMax, 0) // the head, at offset 0
-	m.sizeBytes = int64(len(m.arena))
+	m.sizeBytes = int64(m.used)
 	return m
+}
+
+// release hands the chunks back to the pool; m must not be read again.
+func (m *memtable) release() {
+	for _, c := range m.chunks {
+		if c != nil {
+			m.pool.put(c)
+		}
+	}
+	m.chunks = nil
 }
 
 func (m *memtable) randomHeight() int {
@@ -89,52 +139,62 @@ func (m *memtable) randomHeight() int {
 	return h
 }
 
-// allocNode appends a node with a zeroed tower and room for size key and
-// value bytes, growing the arena if needed, and returns its offset.
+// allocNode places a node with a zeroed tower and room for size key and
+// value bytes, and returns its offset.
 func (m *memtable) allocNode(height, size int) int {
-	n := len(m.arena)
 	need := nodeTowerOff + 4*height + size
-	if n+need > memtableArenaBytesMax {
-		panic("lsm: memtable arena beyond memtableArenaBytesMax")
-	}
-	if n+need > cap(m.arena) {
-		c := min(2*cap(m.arena), m.arenaBytesTarget)
-		if c < n+need {
-			c = max(n+need, 2*cap(m.arena))
+	chunkBytes := m.mask + 1
+	if m.used&m.mask == 0 || m.used&m.mask+need > chunkBytes {
+		m.used = (m.used + m.mask) &^ m.mask // the next chunk boundary
+		if m.used+need > memtableArenaBytesMax {
+			panic("lsm: memtable arena beyond memtableArenaBytesMax")
 		}
-		c = min(c, memtableArenaBytesMax)
-		m.arena = append(make([]byte, 0, c), m.arena...)
+		if need <= chunkBytes {
+			m.chunks = append(m.chunks, m.pool.get())
+		} else {
+			m.chunks = append(m.chunks, make([]byte, need))
+			for range (need + m.mask) >> m.shift {
+				m.chunks = append(m.chunks, nil)
+			}
+			m.chunks = m.chunks[:len(m.chunks)-1]
+		}
 	}
-	m.arena = m.arena[:n+need]
-	clear(m.arena[n : n+nodeTowerOff+4*height])
-	binary.LittleEndian.PutUint32(m.arena[n+nodeHeightOff:], uint32(height))
+	n := m.used
+	m.used += need
+	if need > chunkBytes {
+		m.used = (m.used + m.mask) &^ m.mask // the slots it spans are taken
+	}
+	b := m.at(n)
+	clear(b[:nodeTowerOff+4*height])
+	binary.LittleEndian.PutUint32(b[nodeHeightOff:], uint32(height))
 	return n
 }
 
+// at returns the arena from offset n to the end of its chunk.
+func (m *memtable) at(n int) []byte { return m.chunks[n>>m.shift][n&m.mask:] }
+
 func (m *memtable) next(n, level int) int {
-	return int(binary.LittleEndian.Uint32(m.arena[n+nodeTowerOff+4*level:]))
+	return int(binary.LittleEndian.Uint32(m.at(n)[nodeTowerOff+4*level:]))
 }
 
 func (m *memtable) setNext(n, level, to int) {
-	binary.LittleEndian.PutUint32(m.arena[n+nodeTowerOff+4*level:], uint32(to))
-}
-
-func (m *memtable) keyStart(n int) int {
-	return n + nodeTowerOff + 4*int(binary.LittleEndian.Uint32(m.arena[n+nodeHeightOff:]))
+	binary.LittleEndian.PutUint32(m.at(n)[nodeTowerOff+4*level:], uint32(to))
 }
 
 // key returns node n's internal key, aliasing the arena.
 func (m *memtable) key(n int) []byte {
-	s := m.keyStart(n)
-	e := s + int(binary.LittleEndian.Uint32(m.arena[n+nodeKeyLenOff:]))
-	return m.arena[s:e:e]
+	b := m.at(n)
+	s := nodeTowerOff + 4*int(binary.LittleEndian.Uint32(b[nodeHeightOff:]))
+	e := s + int(binary.LittleEndian.Uint32(b[nodeKeyLenOff:]))
+	return b[s:e:e]
 }
 
 // value returns node n's value, aliasing the arena.
 func (m *memtable) value(n int) []byte {
-	s := m.keyStart(n) + int(binary.LittleEndian.Uint32(m.arena[n+nodeKeyLenOff:]))
-	e := s + int(binary.LittleEndian.Uint32(m.arena[n+nodeValueLenOff:]))
-	return m.arena[s:e:e]
+	b := m.at(n)
+	s := nodeTowerOff + 4*int(binary.LittleEndian.Uint32(b[nodeHeightOff:])) + int(binary.LittleEndian.Uint32(b[nodeKeyLenOff:]))
+	e := s + int(binary.LittleEndian.Uint32(b[nodeValueLenOff:]))
+	return b[s:e:e]
 }
 
 // keyPrefix is the first 8 bytes of a user key, zero padded, as a
@@ -151,7 +211,7 @@ func keyPrefix(uk []byte) uint64 {
 
 // less reports whether node n's key is < ikey, whose user key prefix is kp.
 func (m *memtable) less(n int, ikey []byte, kp uint64) bool {
-	if p := binary.LittleEndian.Uint64(m.arena[n+nodePrefixOff:]); p != kp {
+	if p := binary.LittleEndian.Uint64(m.at(n)[nodePrefixOff:]); p != kp {
 		return p < kp
 	}
 	return compareInternal(m.key(n), ikey) < 0
@@ -202,13 +262,14 @@ func (m *memtable) add(userKey []byte, seq uint64, kind Kind, value []byte) {
 	h := m.randomHeight()
 	klen := len(userKey) + trailerLenBytes
 	n := m.allocNode(h, klen+len(value))
-	binary.LittleEndian.PutUint64(m.arena[n+nodePrefixOff:], keyPrefix(userKey))
-	binary.LittleEndian.PutUint32(m.arena[n+nodeKeyLenOff:], uint32(klen))
-	binary.LittleEndian.PutUint32(m.arena[n+nodeValueLenOff:], uint32(len(value)))
-	s := m.keyStart(n)
-	copy(m.arena[s:], userKey)
-	binary.LittleEndian.PutUint64(m.arena[s+len(userKey):], seq<<8|uint64(kind))
-	copy(m.arena[s+klen:], value)
+	b := m.at(n)
+	binary.LittleEndian.PutUint64(b[nodePrefixOff:], keyPrefix(userKey))
+	binary.LittleEndian.PutUint32(b[nodeKeyLenOff:], uint32(klen))
+	binary.LittleEndian.PutUint32(b[nodeValueLenOff:], uint32(len(value)))
+	s := nodeTowerOff + 4*h
+	copy(b[s:], userKey)
+	binary.LittleEndian.PutUint64(b[s+len(userKey):], seq<<8|uint64(kind))
+	copy(b[s+klen:], value)
 	key := m.key(n)
 
 	var prev [skiplistHeightMax]int
@@ -222,7 +283,7 @@ func (m *memtable) add(userKey []byte, seq uint64, kind Kind, value []byte) {
 		m.setNext(n, level, m.next(prev[level], level))
 		m.setNext(prev[level], level, n)
 	}
-	m.sizeBytes = int64(len(m.arena)) + m.rangeDelBytes
+	m.sizeBytes = int64(m.used) + m.rangeDelBytes
 	m.note(seq)
 }
 
@@ -230,7 +291,7 @@ func (m *memtable) addRangeDel(start, end []byte, seq uint64) {
 	m.rangeDels = append(m.rangeDels, rangeTombstone{
 		start: append([]byte(nil), start...), end: append([]byte(nil), end...), seq: seq})
 	m.rangeDelBytes += int64(len(start) + len(end) + memtableNodeOverheadBytes)
-	m.sizeBytes = int64(len(m.arena)) + m.rangeDelBytes
+	m.sizeBytes = int64(m.used) + m.rangeDelBytes
 	m.note(seq)
 }
 

@@ -17,7 +17,7 @@ import (
 func TestMemtableOrder(t *testing.T) {
 	seed := uint64(21)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	m := newMemtable(1, 4096, nil)
+	m := newMemtable(1, newChunkPool(4096)) // 1 KiB chunks
 	alphabet := []byte{0, 1, 'a', 'b', 0xff}
 	var keys [][]byte
 	for seq := uint64(1); seq <= 3000; seq++ {
@@ -26,6 +26,9 @@ func TestMemtableOrder(t *testing.T) {
 			uk[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		val := fmt.Appendf(nil, "v%d", seq)
+		if rng.IntN(50) == 0 { // a node bigger than a chunk
+			val = append(val, bytes.Repeat([]byte{'-'}, rng.IntN(5000))...)
+		}
 		m.add(uk, seq, KindSet, val)
 		keys = append(keys, makeInternalKey(nil, uk, seq, KindSet))
 	}
@@ -33,7 +36,7 @@ func TestMemtableOrder(t *testing.T) {
 	it := &memIter{m: m}
 	i := 0
 	for it.First(); it.Valid(); it.Next() {
-		if !bytes.Equal(it.Key(), keys[i]) || string(it.Value()) != fmt.Sprintf("v%d", seqOf(keys[i])) {
+		if !bytes.Equal(it.Key(), keys[i]) || string(bytes.TrimRight(it.Value(), "-")) != fmt.Sprintf("v%d", seqOf(keys[i])) {
 			t.Fatalf("seed %d: entry %d is %s, want %s", seed, i, formatKey(it.Key()), formatKey(keys[i]))
 		}
 		i++
@@ -54,8 +57,8 @@ func TestMemtableOrder(t *testing.T) {
 			t.Fatalf("seed %d: get(%q) missed", seed, userKeyOf(k))
 		}
 	}
-	if m.sizeBytes != int64(len(m.arena)) {
-		t.Fatalf("sizeBytes %d, arena holds %d", m.sizeBytes, len(m.arena))
+	if m.sizeBytes != int64(m.used) || len(m.chunks) != (m.used+m.mask)>>m.shift {
+		t.Fatalf("sizeBytes %d, used %d, %d chunk slots", m.sizeBytes, m.used, len(m.chunks))
 	}
 }
 
@@ -82,7 +85,7 @@ func TestMemtableArenaReuse(t *testing.T) {
 	if err := d.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if held.arena == nil || d.spareArena != nil {
+	if held.chunks == nil {
 		t.Fatal("the arena of a memtable an iterator reads was handed out for reuse")
 	}
 	put(0, 2000, "b") // several memtables, rotated and flushed
@@ -102,7 +105,7 @@ func TestMemtableArenaReuse(t *testing.T) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if held.arena != nil {
+	if held.chunks != nil || len(d.chunks.chunks) == 0 {
 		t.Fatal("closing the last iterator did not retire the flushed memtable's arena")
 	}
 	for i := 0; i < 2000; i += 97 {
