@@ -23,6 +23,11 @@ const (
 	tableFormatVersion uint32 = 1
 	footerLenBytes            = 4*16 + 4 + 4 + 8
 	dataBlockSizeBytes        = 4 << 10
+	// tableWriteBufferBytesMax bounds the bytes a table writer holds
+	// before a write(2): flushes and compactions write in large pieces
+	// rather than one call per block. The table is synced before it is
+	// installed, so buffering changes nothing about durability.
+	tableWriteBufferBytesMax = 256 << 10
 )
 
 // tableProps is the properties block: facts about a table that compaction
@@ -104,7 +109,8 @@ type tableWriter struct {
 	lastHashed []byte
 	rangeDels  []rangeTombstone
 	props      tableProps
-	hasBounds  bool // props' key and seq bounds hold something
+	hasBounds  bool   // props' key and seq bounds hold something
+	buf        []byte // written bytes not yet handed to f; tableWriteBufferBytesMax
 	err        error
 }
 
@@ -187,12 +193,31 @@ func (w *tableWriter) writeBlock(b []byte) blockHandle {
 	if w.err != nil {
 		return h
 	}
-	buf := binary.LittleEndian.AppendUint32(append([]byte(nil), b...), crc32c(b))
-	if _, err := w.f.Write(buf); err != nil {
+	w.write(binary.LittleEndian.AppendUint32(b, crc32c(b)))
+	return h
+}
+
+// write appends p to the buffer, handing the buffer to the file when full.
+// p may be reused by the caller afterwards.
+func (w *tableWriter) write(p []byte) {
+	w.offset += uint64(len(p))
+	if w.err != nil {
+		return
+	}
+	w.buf = append(w.buf, p...)
+	if len(w.buf) >= tableWriteBufferBytesMax {
+		w.flushBuf()
+	}
+}
+
+func (w *tableWriter) flushBuf() {
+	if w.err != nil || len(w.buf) == 0 {
+		return
+	}
+	if _, err := w.f.Write(w.buf); err != nil {
 		w.err = fmt.Errorf("lsm: write %s: %w", w.f.Name(), err)
 	}
-	w.offset += uint64(len(buf))
-	return h
+	w.buf = w.buf[:0]
 }
 
 // finish writes the filter, range-del, properties and index blocks and the
@@ -216,12 +241,8 @@ func (w *tableWriter) finish() (tableProps, uint64, error) {
 	footer = binary.LittleEndian.AppendUint32(footer, tableFormatVersion)
 	footer = binary.LittleEndian.AppendUint32(footer, crc32c(footer))
 	footer = binary.LittleEndian.AppendUint64(footer, tableMagic)
-	if w.err == nil {
-		if _, err := w.f.Write(footer); err != nil {
-			w.err = fmt.Errorf("lsm: write %s: %w", w.f.Name(), err)
-		}
-	}
-	w.offset += uint64(len(footer))
+	w.write(footer)
+	w.flushBuf()
 	return w.props, w.offset, w.err
 }
 
