@@ -47,6 +47,19 @@
 // Damaged bytes surface as *CorruptionError (wrapping ErrCorruption) naming
 // the file and offset; reads never return wrong data and never panic.
 //
+// # Memory and the hot paths
+//
+// A Batch is kept as its WAL encoding, so Apply writes the record in place
+// (into a buffer written when full, on a synced Apply, at a log switch and
+// on Close) and the memtable copies from the same bytes. A memtable is a
+// skiplist in an arena of pooled chunks: no allocation per insert and a
+// size in real bytes; a batch that would take it past its budget rotates
+// it first. The block cache holds raw, checksum-verified blocks, searched
+// in place through their restart points; sequential iterators and
+// compactions read ahead in large preads and bypass the cache. Keys and
+// values an Iterator returns alias these buffers: they are valid until the
+// next move, as documented; copy what must outlive it.
+//
 // # Internal keys and visibility
 //
 // An internal key is the user key followed by an 8-byte little-endian
@@ -119,7 +132,12 @@
 //     no table outside the compaction may hold a version it hides.
 //   - Every queue is bounded: immutable memtables (ImmutableMemtablesMax),
 //     open idle tables (MaxOpenFiles), cached blocks (block cache bytes),
-//     batch ops (batchOpsMax), record sizes (recordPayloadBytesMax).
+//     batch ops (batchOpsMax), record sizes (recordPayloadBytesMax), the
+//     WAL write buffer (walBufferBytesMax), a table writer's buffer
+//     (tableWriteBufferBytesMax), an iterator's read-ahead
+//     (readaheadBytesMax), spare arena chunks (chunkPool.chunksMax).
+//   - A memtable's arena is reused only after it is flushed and no
+//     Iterator reads it (memtable.refs).
 //
 // Expensive whole-state checks run after every installed edit when built
 // with -tags invariants (as `make test` does).

@@ -34,7 +34,8 @@ type Options struct {
 	// similar size are merged: lower write amplification, more runs to
 	// read).
 	CompactionStrategy string
-	// BlockCacheSizeMB is the decoded-block cache budget. Default 8.
+	// BlockCacheSizeMB is the block cache budget: raw data blocks, each
+	// charged its size plus a small overhead. Default 8.
 	BlockCacheSizeMB int
 	// DisableWAL turns the write-ahead log off. Use it under Raft, where
 	// the Raft log is the WAL: writes are durable only once flushed, and
