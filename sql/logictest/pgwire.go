@@ -92,7 +92,7 @@ func (e *wireExec) exec(q string, query bool) outcome {
 	if query {
 		ext = e.extendedRolledBack(ctx, q)
 	}
-	results, err := e.conn.Exec(ctx, q).ReadAll()
+	results, err := readAll(e.conn.Exec(ctx, q))
 	if err != nil {
 		return errOutcome(err)
 	}
@@ -139,11 +139,39 @@ func (e *wireExec) extended(ctx context.Context, q string) outcome {
 		return errOutcome(err)
 	}
 	textResults := []int16{0}
-	r := e.conn.ExecPrepared(ctx, "", nil, nil, textResults).Read()
+	r := readResult(e.conn.ExecPrepared(ctx, "", nil, nil, textResults))
 	if r.Err != nil {
 		return errOutcome(r.Err)
 	}
 	return resultOutcome(r)
+}
+
+// readResult is pgconn's ResultReader.Read, except that it keeps the
+// columns of a result without rows: Read fills FieldDescriptions only when
+// a row arrives, though the server described the columns.
+func readResult(rr *pgconn.ResultReader) *pgconn.Result {
+	r := &pgconn.Result{}
+	for rr.NextRow() {
+		row := make([][]byte, len(rr.Values()))
+		for i, v := range rr.Values() {
+			if v != nil {
+				row[i] = append([]byte{}, v...)
+			}
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	r.FieldDescriptions = rr.FieldDescriptions()
+	r.CommandTag, r.Err = rr.Close()
+	return r
+}
+
+// readAll is MultiResultReader.ReadAll with readResult for each result.
+func readAll(mrr *pgconn.MultiResultReader) ([]*pgconn.Result, error) {
+	var results []*pgconn.Result
+	for mrr.NextResult() {
+		results = append(results, readResult(mrr.ResultReader()))
+	}
+	return results, mrr.Close()
 }
 
 func errOutcome(err error) outcome {
