@@ -22,6 +22,9 @@ const (
 // CanCast reports whether a cast from one type to another exists in ctx.
 func CanCast(from, to T, ctx CastContext) bool {
 	ff, tf := from.Family(), to.Family()
+	if ff == FamArray && tf == FamArray {
+		return CanCast(from.Elem(), to.Elem(), ctx)
+	}
 	if ff == FamUnknown || ff == tf {
 		return true
 	}
@@ -89,6 +92,9 @@ func Cast(d Datum, from, to T, ctx CastContext, loc *time.Location) (Datum, erro
 	}
 	if to.Family() == FamString {
 		return ApplyTypmod(to, DString(castToText(from, d, loc)), ctx == CastExplicit)
+	}
+	if a, ok := d.(*DArray); ok && to.Family() == FamArray {
+		return castArray(a, from, to, ctx, loc)
 	}
 	v, err := convert(d, from, to, loc)
 	if err != nil {

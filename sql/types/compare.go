@@ -43,6 +43,8 @@ func Compare(a, b Datum) int {
 	case DUUID:
 		y := b.(DUUID)
 		return bytes.Compare(x[:], y[:])
+	case *DArray:
+		return CompareArrays(x, b.(*DArray))
 	}
 	panic("types.Compare: unsupported datum")
 }
@@ -128,6 +130,8 @@ func HashKey(d Datum) string {
 		return "T" + strconv.FormatInt(int64(v), 10)
 	case DTimestampTZ:
 		return "Z" + strconv.FormatInt(int64(v), 10)
+	case *DArray:
+		return "A" + RowHashKey(Row(v.Elems))
 	}
 	return "?"
 }

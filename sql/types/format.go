@@ -43,6 +43,8 @@ func Format(t T, d Datum, loc *time.Location) string {
 		return FormatInterval(v)
 	case DUUID:
 		return FormatUUID(v)
+	case *DArray:
+		return FormatArray(t, v, loc)
 	}
 	return ""
 }

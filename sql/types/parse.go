@@ -71,6 +71,8 @@ func Parse(t T, s string, loc *time.Location) (Datum, error) {
 		return d, nil
 	case FamUUID:
 		return parseUUID(s, invalid)
+	case FamArray:
+		return ParseArray(t, s, loc)
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "input of type %s is not supported", t.String())
 }
@@ -217,6 +219,8 @@ func parseUUID(s string, invalid func() error) (Datum, error) {
 // char padding, numeric(p,s) rounding and precision.
 func ApplyTypmod(t T, d Datum, explicit bool) (Datum, error) {
 	switch v := d.(type) {
+	case *DArray:
+		return applyArrayTypmod(t, v, explicit)
 	case DString:
 		return applyCharTypmod(t, v, explicit)
 	case *DNumeric:

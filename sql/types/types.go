@@ -122,6 +122,9 @@ func (t T) TypName() string { return shortNames[t.OID] }
 
 // String is format_type's rendering: "character varying(10)", "numeric(10,2)".
 func (t T) String() string {
+	if t.IsArray() {
+		return t.Elem().String() + "[]"
+	}
 	n := names[t.OID]
 	if t.Typmod < 0 {
 		return n
