@@ -51,6 +51,9 @@ type CTE struct {
 	Name  string
 	Cols  []string
 	Query *Select
+	// Recursive is set for every item of WITH RECURSIVE; the planner
+	// decides whether the query refers to itself.
+	Recursive bool
 }
 
 // Target is one select-list item; Star targets expand to columns.

@@ -102,6 +102,7 @@ const (
 	SubExists                     // EXISTS (SELECT ...)
 	SubAny                        // X op ANY (SELECT ...), X IN (SELECT ...)
 	SubAll                        // X op ALL (SELECT ...)
+	SubArray                      // ARRAY(SELECT ...)
 )
 
 // SubqueryExpr is a subquery inside an expression.

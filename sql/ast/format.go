@@ -115,7 +115,9 @@ func write(b *strings.Builder, e Expr) {
 		b.WriteString("ARRAY")
 		writeList(b, x.Elems)
 	default:
-		fmt.Fprintf(b, "%T", e)
+		if !writeArrayExpr(b, e) {
+			fmt.Fprintf(b, "%T", e)
+		}
 	}
 }
 
@@ -206,7 +208,12 @@ func ColName(e Expr) string {
 		if n := ColName(x.X); n != "?column?" {
 			return n
 		}
+		if x.Type.T.IsArray() {
+			return x.Type.T.Elem().TypName() // as FigureColname: int[] names int4
+		}
 		return x.Type.T.TypName()
+	case *Subscript:
+		return ColName(x.X)
 	case *Case:
 		if x.Else != nil {
 			if n := ColName(x.Else); n != "?column?" {
@@ -218,6 +225,8 @@ func ColName(e Expr) string {
 		switch x.Kind {
 		case SubExists:
 			return "exists"
+		case SubArray:
+			return "array"
 		case SubScalar:
 			if len(x.Select.Targets) == 1 && x.Select.Op == SetNone {
 				if n := targetName(x.Select.Targets[0]); n != "" {

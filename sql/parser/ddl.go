@@ -15,7 +15,9 @@ func (t *translator) typeRef(tn *pg.TypeName) ast.TypeRef {
 		fail(sqlerr.SyntaxError, "missing type")
 	}
 	if len(tn.ArrayBounds) > 0 {
-		unsupported("array types")
+		elem := *tn
+		elem.ArrayBounds = nil
+		return ast.TypeRef{T: arrayType(t.typeRef(&elem).T)}
 	}
 	if tn.Setof || tn.PctType {
 		unsupported("this type reference")

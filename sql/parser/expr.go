@@ -73,7 +73,7 @@ func (t *translator) expr(n *pg.Node) ast.Expr {
 	case *pg.Node_RowExpr:
 		unsupported("row constructors")
 	case *pg.Node_AIndirection:
-		unsupported("subscripts and field selection")
+		return t.indirection(x.AIndirection)
 	}
 	unsupported("expression %s", nodeName(n))
 	return nil
@@ -192,8 +192,8 @@ func (t *translator) likePattern(n *pg.Node) ast.Expr {
 func (t *translator) anyAllArray(a *pg.A_Expr) ast.Expr {
 	op := opName(a.Name)
 	arr := a.Rexpr.GetAArrayExpr()
-	if arr == nil {
-		unsupported("ANY/ALL over non-literal arrays")
+	if arr == nil || len(arr.Elements) == 0 {
+		return t.anyAllExpr(a)
 	}
 	in := &ast.InList{X: t.expr(a.Lexpr), List: t.exprList(arr.Elements), Pos: int(a.Location)}
 	switch {
@@ -203,8 +203,7 @@ func (t *translator) anyAllArray(a *pg.A_Expr) ast.Expr {
 		in.Not = true
 		return in
 	}
-	unsupported("%s %s (ARRAY)", op, map[bool]string{true: "ANY", false: "ALL"}[a.Kind == pg.A_Expr_Kind_AEXPR_OP_ANY])
-	return nil
+	return t.anyAllExpr(a)
 }
 
 func (t *translator) boolExpr(b *pg.BoolExpr) ast.Expr {
@@ -281,6 +280,8 @@ func (t *translator) subLink(s *pg.SubLink) ast.Expr {
 		out.Kind = ast.SubExists
 	case pg.SubLinkType_EXPR_SUBLINK:
 		out.Kind = ast.SubScalar
+	case pg.SubLinkType_ARRAY_SUBLINK:
+		out.Kind = ast.SubArray
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		out.Kind = ast.SubAny
 		if s.SubLinkType == pg.SubLinkType_ALL_SUBLINK {

@@ -79,17 +79,18 @@ func (t *translator) selectBlock(s *pg.SelectStmt, out *ast.Select) {
 }
 
 func (t *translator) with(w *pg.WithClause) []ast.CTE {
-	if w.Recursive {
-		unsupported("WITH RECURSIVE")
-	}
 	var out []ast.CTE
 	for _, c := range w.Ctes {
 		cte := c.GetCommonTableExpr()
+		if cte.SearchClause != nil || cte.CycleClause != nil {
+			unsupported("SEARCH and CYCLE clauses")
+		}
 		q := cte.Ctequery.GetSelectStmt()
 		if q == nil {
 			unsupported("data-modifying statements in WITH")
 		}
-		out = append(out, ast.CTE{Name: cte.Ctename, Cols: strList(cte.Aliascolnames), Query: t.selectStmt(q)})
+		out = append(out, ast.CTE{Name: cte.Ctename, Cols: strList(cte.Aliascolnames), Query: t.selectStmt(q),
+			Recursive: w.Recursive})
 	}
 	return out
 }
