@@ -55,7 +55,7 @@ type CopyIn struct {
 // data phase to the driver.
 func (s *Session) startCopyIn(q queued) (Step, bool) {
 	c := q.stmt.(*ast.Copy)
-	plan, err := exec.PrepareCopyFrom(c, &exec.Env{Txn: s.txn, Loc: s.loc})
+	plan, err := exec.PrepareCopyFrom(c, &exec.Env{Txn: s.kvTxn(), Loc: s.loc})
 	if err != nil {
 		return s.endStatement(errResult(err)), true
 	}
@@ -110,7 +110,7 @@ func (s *Session) endStatement(r Result) Step {
 // copyOut runs COPY ... TO STDOUT: its rows, with the spec the driver
 // encodes them by.
 func (s *Session) copyOut(c *ast.Copy) Result {
-	plan, err := exec.PrepareCopyTo(c, &exec.Env{Txn: s.txn, Loc: s.loc})
+	plan, err := exec.PrepareCopyTo(c, &exec.Env{Txn: s.kvTxn(), Loc: s.loc})
 	if err != nil {
 		return errResult(err)
 	}

@@ -64,7 +64,7 @@ func (s *Session) StartPrepare(query string, paramOIDs []types.OID) Step {
 		return s.finish()
 	}
 	if s.state == stateInBlock {
-		if err := s.describe(p, s.txn); err != nil {
+		if err := s.describe(p, s.kvTxn()); err != nil {
 			s.fail(err)
 			return s.finish()
 		}
@@ -167,7 +167,7 @@ func (s *Session) describeCopy(p *Prepared, c *ast.Copy, env *exec.Env) error {
 // describeIn describes the statement being prepared in the read-only
 // transaction the driver began, then asks for its abort.
 func (s *Session) describeIn(txn kv.Txn) Step {
-	if err := s.describe(s.prepareStmt, txn); err != nil {
+	if err := s.describe(s.prepareStmt, s.cat.Wrap(txn)); err != nil {
 		s.prepareStmt = nil
 		s.add(errResult(err))
 	}

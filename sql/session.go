@@ -9,6 +9,7 @@ import (
 	"github.com/lineradb/lineradb/clock"
 	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/sql/ast"
+	"github.com/lineradb/lineradb/sql/catalog"
 	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/kvbuf"
 	"github.com/lineradb/lineradb/sql/parser"
@@ -118,6 +119,13 @@ type Session struct {
 
 	prepareStmt *Prepared // the statement StartPrepare is describing
 	copyIn      *CopyIn   // the COPY FROM awaiting ResumeCopyIn
+
+	// cat caches decoded table descriptors by catalog version across
+	// this session's transactions; view is s.txn behind it (viewOf is the
+	// buffer view was made for).
+	cat    *catalog.Cache
+	view   *catalog.View
+	viewOf *kvbuf.Buffer
 }
 
 // queued is a statement waiting to run: from a query string, or a
@@ -133,7 +141,7 @@ func NewSession(cfg SessionConfig) *Session {
 	if cfg.Database == "" {
 		cfg.Database = "lineradb"
 	}
-	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC}
+	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC, cat: catalog.NewCache()}
 }
 
 // Start runs a simple-protocol query string (one or more statements).
@@ -513,7 +521,7 @@ func (s *Session) run(q queued) Result {
 	if isRoleStmt(q.stmt) {
 		return s.runRole(q.stmt)
 	}
-	env := &exec.Env{Txn: s.txn, Loc: s.loc}
+	env := &exec.Env{Txn: s.kvTxn(), Loc: s.loc}
 	if q.prep != nil {
 		env.ParamTypes = slices.Clone(q.prep.ParamTypes)
 	}
@@ -530,7 +538,7 @@ func (s *Session) run(q queued) Result {
 }
 
 func (s *Session) ctx(params []typesDatum) *exec.Ctx {
-	return &exec.Ctx{Txn: s.txn, Loc: s.loc, TxnStart: s.txnStart, StmtTime: s.now(), Params: params,
+	return &exec.Ctx{Txn: s.kvTxn(), Loc: s.loc, TxnStart: s.txnStart, StmtTime: s.now(), Params: params,
 		User: s.cfg.User, Database: s.cfg.Database, Setting: s.ctxSetting, Interrupted: s.cfg.Interrupted}
 }
 
@@ -543,6 +551,15 @@ func (s *Session) executePrepared(p *exec.Prepared, params []typesDatum) Result 
 		return errResult(err)
 	}
 	return Result{Tag: res.Tag, Columns: columns(res.Columns), Rows: res.Rows, loc: s.loc}
+}
+
+// kvTxn is the open transaction as the executor sees it: s.txn behind
+// the session's descriptor cache.
+func (s *Session) kvTxn() kv.Txn {
+	if s.viewOf != s.txn || s.view == nil {
+		s.view, s.viewOf = s.cat.Wrap(s.txn), s.txn
+	}
+	return s.view
 }
 
 // checkResultRows enforces max_result_rows on a statement's result.

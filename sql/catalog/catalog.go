@@ -153,9 +153,14 @@ func getJSON(txn kv.Txn, key []byte, v any) (bool, error) {
 	return true, nil
 }
 
+// putJSON writes a name entry or a table descriptor, bumping the
+// catalog version in the same transaction.
 func putJSON(txn kv.Txn, key []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
+		return err
+	}
+	if err := bumpVersion(txn); err != nil {
 		return err
 	}
 	return txn.Put(key, b)
@@ -299,7 +304,12 @@ func AddIndexName(txn kv.Txn, name string, tableID, indexID uint32) error {
 }
 
 // RemoveName frees a relation name.
-func RemoveName(txn kv.Txn, name string) error { return txn.Delete(nameKey(name)) }
+func RemoveName(txn kv.Txn, name string) error {
+	if err := bumpVersion(txn); err != nil {
+		return err
+	}
+	return txn.Delete(nameKey(name))
+}
 
 // RenameRelation moves a name entry.
 func RenameRelation(txn kv.Txn, from, to string) error {
@@ -335,6 +345,9 @@ func DropTable(txn kv.Txn, t *Table) error {
 		if err := txn.Delete(seqKey(s)); err != nil {
 			return err
 		}
+	}
+	if err := bumpVersion(txn); err != nil {
+		return err
 	}
 	if err := txn.Delete(tableKey(t.ID)); err != nil {
 		return err

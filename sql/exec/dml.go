@@ -223,7 +223,7 @@ func (env *Env) lookupTable(tn ast.TableName) (*catalog.Table, error) {
 	if tn.Schema != "" && tn.Schema != "public" {
 		return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", tn.Schema, tn.Name).At(tn.Pos)
 	}
-	t, err := catalog.GetTable(env.Txn, tn.Name)
+	t, err := catalog.LookupTable(env.Txn, tn.Name)
 	if err != nil {
 		return nil, err
 	}

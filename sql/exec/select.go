@@ -366,7 +366,7 @@ func (e *Env) planTableName(x *ast.TableName) (node, []scopeCol, error) {
 		}
 		return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", x.Schema, x.Name).At(x.Pos)
 	}
-	tbl, err := catalog.GetTable(e.Txn, x.Name)
+	tbl, err := catalog.LookupTable(e.Txn, x.Name)
 	if err != nil {
 		return nil, nil, err
 	}
