@@ -15,9 +15,11 @@ import (
 const paramsMax = 65535
 
 // Prepared is a statement parsed and described by StartPrepare, for the
-// extended query protocol. It is immutable and owned by the session that
-// prepared it; executing it plans the statement again against the catalog
-// as the executing transaction sees it.
+// extended query protocol. It is owned by the session that prepared it
+// (one goroutine); its exported fields never change. Executing it plans
+// the statement against the catalog as the executing transaction sees
+// it, reusing the previous execution's plan when that transaction reads
+// the same catalog version (plancache.go).
 type Prepared struct {
 	// Query is the statement's text.
 	Query string
@@ -29,6 +31,9 @@ type Prepared struct {
 	Columns []Column
 
 	stmt ast.Stmt // nil for an empty query
+	// cache is the plan of the last execution, reused while the catalog
+	// version and time zone are unchanged (plancache.go).
+	cache planCache
 }
 
 // Empty reports whether the query has no statement (EmptyQueryResponse).

@@ -512,14 +512,21 @@ func (s *Session) execute(q queued) {
 }
 
 // run plans and executes a statement on the open transaction. A prepared
-// statement is planned again here, against the catalog as this
-// transaction sees it, with the parameter types fixed at Prepare.
+// statement reuses its plan while the transaction reads the catalog
+// version it was planned at (plancache.go); otherwise it is planned
+// again here, against the catalog as this transaction sees it, with the
+// parameter types fixed at Prepare.
 func (s *Session) run(q queued) Result {
 	if c, ok := q.stmt.(*ast.Copy); ok {
 		return s.copyOut(c)
 	}
 	if isRoleStmt(q.stmt) {
 		return s.runRole(q.stmt)
+	}
+	if q.prep != nil {
+		if p := s.cachedPlan(q.prep); p != nil {
+			return s.executePrepared(p, q.params)
+		}
 	}
 	env := &exec.Env{Txn: s.kvTxn(), Loc: s.loc}
 	if q.prep != nil {
@@ -533,6 +540,7 @@ func (s *Session) run(q queued) Result {
 		if err := q.prep.checkReplan(p); err != nil {
 			return errResult(err)
 		}
+		s.keepPlan(q.prep, p)
 	}
 	return s.executePrepared(p, q.params)
 }
