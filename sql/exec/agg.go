@@ -90,6 +90,16 @@ func visitChildren(e ast.Expr, f func(ast.Expr)) {
 		if x.X != nil {
 			f(x.X)
 		}
+	case *ast.Array:
+		for _, a := range x.Elems {
+			f(a)
+		}
+	case *ast.Subscript:
+		f(x.X)
+		f(x.Index)
+	case *ast.AnyArray:
+		f(x.X)
+		f(x.Array)
 	}
 }
 

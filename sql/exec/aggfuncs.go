@@ -72,6 +72,12 @@ func resolveAggregate(cp *compiler, s *aggSpec, f *ast.Func) error {
 		if t.Family() == types.FamString && t.OID != types.OIDBpchar {
 			s.T = types.Text
 		}
+	case "array_agg":
+		at, ok := types.ArrayOf(t)
+		if !ok {
+			return bad()
+		}
+		s.T = types.T{OID: at.OID, Typmod: -1}
 	case "bool_and", "bool_or", "every":
 		if t.Family() != types.FamBool {
 			return bad()
@@ -123,8 +129,8 @@ func accumulate(c *Ctx, g *group, specs []*aggSpec, r types.Row) error {
 			}
 			vals = append(vals, d)
 		}
-		if types.IsNull(vals[0]) {
-			continue // aggregates skip NULL inputs
+		if types.IsNull(vals[0]) && s.name != "array_agg" {
+			continue // aggregates but array_agg skip NULL inputs
 		}
 		g.accs[i].rows = append(g.accs[i].rows, vals)
 		if err := checkRows(len(g.accs[i].rows)); err != nil {
@@ -173,6 +179,12 @@ func (a *accumulator) result(s *aggSpec) (types.Datum, error) {
 			}
 		}
 		return types.DBool(and), nil
+	case "array_agg":
+		out := &types.DArray{Elems: make([]types.Datum, len(rows))}
+		for i, r := range rows {
+			out.Elems[i] = r[0]
+		}
+		return out, nil
 	case "string_agg":
 		var b strings.Builder
 		for i, r := range rows {

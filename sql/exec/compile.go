@@ -102,7 +102,11 @@ func (cp *compiler) compile(e ast.Expr) (*expr, error) {
 	case *ast.Default:
 		return nil, sqlerr.New(sqlerr.SyntaxError, "DEFAULT is not allowed in this context")
 	case *ast.Array:
-		return nil, sqlerr.Unsupported("arrays").At(x.Pos)
+		return cp.arrayCtor(x)
+	case *ast.Subscript:
+		return cp.subscript(x)
+	case *ast.AnyArray:
+		return cp.anyArray(x)
 	}
 	return nil, sqlerr.Unsupported("this expression")
 }
@@ -176,6 +180,9 @@ func (cp *compiler) compileAll(es []ast.Expr) ([]*expr, error) {
 }
 
 func (cp *compiler) cast(x *ast.Cast) (*expr, error) {
+	if out, ok := cp.emptyArrayCast(x); ok {
+		return out, nil
+	}
 	e, err := cp.compile(x.X)
 	if err != nil {
 		return nil, err

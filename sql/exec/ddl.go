@@ -217,6 +217,9 @@ func indexColumns(t *catalog.Table, names []string, desc []bool) (catalog.Index,
 		if col == nil || col.Hidden {
 			return idx, sqlerr.New(sqlerr.UndefinedColumn, "column %q named in key does not exist", n)
 		}
+		if col.Type.IsArray() {
+			return idx, errArrayKey(col.Name)
+		}
 		idx.Columns = append(idx.Columns, col.ID)
 		idx.Desc = append(idx.Desc, desc != nil && desc[i])
 	}

@@ -44,6 +44,9 @@ func init() {
 	}
 	delete(builtins, "md5")
 	delete(builtins, "gen_random_uuid")
+	for name, fn := range arrayBuiltins { //detlint:ordered each key is written once, in any order
+		builtins[name] = fn
+	}
 }
 
 func (cp *compiler) function(f *ast.Func) (*expr, error) {

@@ -40,10 +40,7 @@ type Overload struct {
 // number of arguments. A name the executor already implements keeps its
 // built-in meaning.
 func RegisterFunction(name string, overloads ...Overload) {
-	if _, ok := builtins[name]; ok {
-		return
-	}
-	builtins[name] = func(cp *compiler, f *ast.Func, args []*expr) (*expr, error) {
+	reg := func(cp *compiler, f *ast.Func, args []*expr) (*expr, error) {
 		for _, o := range overloads {
 			if len(o.Args) == len(args) {
 				return cp.registered(f, o, args)
@@ -51,6 +48,15 @@ func RegisterFunction(name string, overloads ...Overload) {
 		}
 		return nil, noFunc(f, args)
 	}
+	if _, ok := arrayBuiltins[name]; ok {
+		// Catalog columns that still hold arrays as text go here.
+		arrayTextFallback[name] = reg
+		return
+	}
+	if _, ok := builtins[name]; ok {
+		return
+	}
+	builtins[name] = reg
 }
 
 func (cp *compiler) registered(f *ast.Func, o Overload, args []*expr) (*expr, error) {

@@ -68,6 +68,9 @@ func (cp *compiler) unify(l, r *expr, op string, pos int) (*expr, *expr, error) 
 		return l, r, err
 	}
 	lf, rf := l.T.Family(), r.T.Family()
+	if lf == types.FamArray && rf == types.FamArray {
+		return cp.unifyArrays(l, r, op, pos)
+	}
 	if lf == rf {
 		return l, r, nil
 	}
@@ -102,6 +105,9 @@ func (cp *compiler) binOp(x *ast.BinOp) (*expr, error) {
 	op := x.Op
 	if op == "!=" {
 		op = "<>"
+	}
+	if out, ok, err := cp.arrayBinOp(op, l, r, x.Pos); ok {
+		return out, err
 	}
 	switch op {
 	case "=", "<>", "<", "<=", ">", ">=":

@@ -57,6 +57,9 @@ func (cp *compiler) subquery(x *ast.SubqueryExpr) (*expr, error) {
 			return nil, sqlerr.New(sqlerr.CardinalityViolation, "more than one row returned by a subquery used as an expression")
 		}}, nil
 	}
+	if x.Kind == ast.SubArray {
+		return arraySubquery(x, cols, runSub)
+	}
 	return cp.quantified(x, cols, runSub)
 }
 

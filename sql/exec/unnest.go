@@ -8,9 +8,10 @@ import (
 	"github.com/lineradb/lineradb/sql/types"
 )
 
-// unnest(array) in FROM, for the catalog queries that expand array
-// columns (psql's \d+ unnests reloptions). Arrays are text here in their
-// literal form ({a,"b c",NULL}), so unnest yields text elements.
+// unnest(array) in FROM: over a real array it yields the elements with
+// the element type; over text (catalog columns that still hold an
+// array's literal form, as psql's \d+ unnests reloptions) it yields text
+// elements.
 
 // unnestElemsMax bounds the elements of one array literal, as seriesMax
 // bounds generate_series.
@@ -25,8 +26,10 @@ func (n *unnestNode) run(c *Ctx) ([]types.Row, error) {
 	if err != nil || types.IsNull(d) {
 		return nil, err
 	}
-	elems, err := parseArrayText(string(d.(types.DString)))
-	if err != nil {
+	var elems []types.Datum
+	if a, ok := d.(*types.DArray); ok {
+		elems = a.Elems
+	} else if elems, err = parseArrayText(string(d.(types.DString))); err != nil {
 		return nil, err
 	}
 	out := make([]types.Row, len(elems))
@@ -45,14 +48,17 @@ func (e *Env) planUnnest(x *ast.FuncTable, parent *scope) (node, []scopeCol, err
 	if len(args) != 1 {
 		return nil, nil, sqlerr.Unsupported("unnest with more than one array")
 	}
-	if args[0], err = cp.coerce(args[0], types.Text, types.CastImplicit, ""); err != nil {
+	elemT := types.Text
+	if args[0].T.IsArray() {
+		elemT = args[0].T.Elem()
+	} else if args[0], err = cp.coerce(args[0], types.Text, types.CastImplicit, ""); err != nil {
 		return nil, nil, noFunc(x.Func, args)
 	}
 	alias, name := x.Alias, x.Alias
 	if alias == "" {
 		alias, name = "unnest", "unnest"
 	}
-	cols, err := renameCols([]scopeCol{{Name: name, T: types.Text}}, alias, x.ColAliases)
+	cols, err := renameCols([]scopeCol{{Name: name, T: elemT}}, alias, x.ColAliases)
 	return &unnestNode{arg: args[0]}, cols, err
 }
 

@@ -236,6 +236,8 @@ func decodeAsc(buf []byte, t types.T) (types.Datum, []byte, error) {
 			return nil, nil, ErrCorrupt
 		}
 		return &types.DNumeric{Decimal: *d}, rest, nil
+	case tagArray:
+		return decodeArray(rest, t)
 	case tagNumZero:
 		return &types.DNumeric{Decimal: *types.NewDecimal(0, 0)}, rest, nil
 	case tagNumPos, tagNumNeg:

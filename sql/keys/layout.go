@@ -52,12 +52,8 @@ func EncodeRow(colIDs []uint32, row types.Row) []byte {
 			continue
 		}
 		buf = binary.AppendUvarint(buf, uint64(colIDs[i]))
-		if n, ok := d.(*types.DNumeric); ok {
-			// Values keep numeric's display scale (1.50), keys do not.
-			buf = appendBytes(append(buf, tagNumText), n.String())
-			continue
-		}
-		buf = EncodeKey(buf, d, false)
+		// Values keep numeric's display scale (1.50), keys do not.
+		buf = appendRowValue(buf, d)
 	}
 	return buf
 }

@@ -15,9 +15,8 @@ func (t *translator) typeRef(tn *pg.TypeName) ast.TypeRef {
 		fail(sqlerr.SyntaxError, "missing type")
 	}
 	if len(tn.ArrayBounds) > 0 {
-		elem := *tn
-		elem.ArrayBounds = nil
-		return ast.TypeRef{T: arrayType(t.typeRef(&elem).T)}
+		elem := &pg.TypeName{Names: tn.Names, Typmods: tn.Typmods, Location: tn.Location}
+		return ast.TypeRef{T: arrayType(t.typeRef(elem).T)}
 	}
 	if tn.Setof || tn.PctType {
 		unsupported("this type reference")

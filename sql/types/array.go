@@ -63,7 +63,7 @@ var arrayOf = map[OID]OID{
 var elemOf = map[OID]OID{}
 
 func init() {
-	for e, a := range arrayOf {
+	for e, a := range arrayOf { //detlint:ordered each key is written once, in any order
 		elemOf[a] = e
 		families[a] = FamArray
 		shortNames[a] = "_" + shortNames[e]
