@@ -15,6 +15,7 @@ type cteDef struct {
 	name string
 	cols []scopeCol
 	plan node
+	used bool // referred to while planning (finds recursive references)
 }
 
 // cteScanNode materialises its CTE once per execution.
@@ -81,6 +82,16 @@ func (e *Env) pushCTEs(ctes []ast.CTE, parent *scope) error {
 		if _, dup := level[c.Name]; dup {
 			return sqlerr.New(sqlerr.DuplicateAlias, "WITH query name %q specified more than once", c.Name)
 		}
+		if c.Recursive {
+			plan, cols, ok, err := e.planRecursiveCTE(c, level, parent)
+			if err != nil {
+				return err
+			}
+			if ok {
+				level[c.Name] = &cteDef{name: c.Name, cols: cols, plan: plan}
+				continue
+			}
+		}
 		plan, cols, err := e.planQuery(c.Query, parent)
 		if err != nil {
 			return err
@@ -112,6 +123,7 @@ func renameCols(cols []scopeCol, table string, aliases []string) ([]scopeCol, er
 func (e *Env) lookupCTE(name string) *cteDef {
 	for i := len(e.ctes) - 1; i >= 0; i-- {
 		if d, ok := e.ctes[i][name]; ok {
+			d.used = true
 			return d
 		}
 	}
