@@ -59,3 +59,17 @@ func BenchmarkPointSelectPrepared(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPointSelectSimpleRepeated sends one text again and again (the
+// parse cache's best case: BEGIN, COMMIT, literal-free statements).
+func BenchmarkPointSelectSimpleRepeated(b *testing.B) {
+	s, store := benchAccounts(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rs := Run(s, store, "SELECT abalance FROM pgbench_accounts WHERE aid = 42;")
+		if len(rs) != 1 || rs[0].Err != nil || len(rs[0].Rows) != 1 {
+			b.Fatalf("unexpected result %+v", rs)
+		}
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"github.com/lineradb/lineradb/sql/catalog"
 	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/kvbuf"
-	"github.com/lineradb/lineradb/sql/parser"
-	"github.com/lineradb/lineradb/sql/pgcatalog"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
@@ -126,6 +124,8 @@ type Session struct {
 	cat    *catalog.Cache
 	view   *catalog.View
 	viewOf *kvbuf.Buffer
+	// parses caches Start's parsed query strings (parsecache.go).
+	parses *parseCache
 }
 
 // queued is a statement waiting to run: from a query string, or a
@@ -141,7 +141,7 @@ func NewSession(cfg SessionConfig) *Session {
 	if cfg.Database == "" {
 		cfg.Database = "lineradb"
 	}
-	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC, cat: catalog.NewCache()}
+	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC, cat: catalog.NewCache(), parses: newParseCache()}
 }
 
 // Start runs a simple-protocol query string (one or more statements).
@@ -150,16 +150,14 @@ func (s *Session) Start(query string) Step {
 		panic("sql: Start while an action is outstanding")
 	}
 	s.results = nil
-	// Catalog queries (psql's \d, pgx's type loading) use constructs the
-	// executor lacks; Rewrite returns every other query unchanged.
-	stmts, err := parser.Parse(pgcatalog.Rewrite(query))
+	stmts, err := s.parses.parse(query)
 	if err != nil {
 		s.fail(err)
 		return s.finish()
 	}
 	s.queue = make([]queued, len(stmts))
 	for i, st := range stmts {
-		s.queue[i] = queued{stmt: st.AST}
+		s.queue[i] = queued{stmt: st}
 	}
 	return s.next()
 }
