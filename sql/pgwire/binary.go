@@ -68,6 +68,8 @@ func appendBinary(buf []byte, t types.T, d types.Datum) []byte {
 		return binary.BigEndian.AppendUint32(buf, uint32(v.Months))
 	case types.DUUID:
 		return append(buf, v[:]...)
+	case *types.DArray:
+		return appendBinaryArray(buf, t, v)
 	}
 	panic(fmt.Sprintf("pgwire: no binary encoding for datum %T of type %s", d, t))
 }
@@ -182,6 +184,8 @@ func decodeBinary(t types.T, b []byte) (types.Datum, *sqlerr.Error) {
 			return nil, errBinary(t, "length must be 16")
 		}
 		return types.DUUID(b), nil
+	case types.FamArray:
+		return decodeBinaryArray(t, b)
 	}
 	return nil, sqlerr.Unsupported("binary format for type " + t.String())
 }

@@ -78,6 +78,8 @@ func binarySupported(t types.T) bool {
 		types.FamBytes, types.FamDate, types.FamTimestamp, types.FamTimestampTZ,
 		types.FamInterval, types.FamUUID:
 		return true
+	case types.FamArray:
+		return binarySupported(t.Elem())
 	}
 	return false
 }
