@@ -83,3 +83,31 @@ func TestBinaryArrayAgainstPgtype(t *testing.T) {
 }
 
 func ptr[X any](x X) *X { return &x }
+
+// TestPgxLoadTypes has pgx load a table's composite type and array types
+// from the catalog, as applications registering custom types do.
+func TestPgxLoadTypes(t *testing.T) {
+	ts := startSQLServer(t, ServerConfig{})
+	conn := pgxConnect(t, ts.addr, "alice", "", pgx.QueryExecModeCacheStatement)
+	mustExec(t, conn, "CREATE TABLE widget (id int PRIMARY KEY, name text)")
+	loaded, err := conn.LoadTypes(context.Background(), []string{"_int4", "_text", "widget"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]uint32{}
+	for _, ty := range loaded {
+		names[ty.Name] = ty.OID
+	}
+	if names["_int4"] != uint32(types.OIDInt4Array) || names["_text"] != uint32(types.OIDTextArray) || names["widget"] == 0 {
+		t.Fatalf("loaded types %v", names)
+	}
+	for _, ty := range loaded {
+		if ty.Name != "widget" {
+			continue
+		}
+		cc, ok := ty.Codec.(*pgtype.CompositeCodec)
+		if !ok || len(cc.Fields) != 2 || cc.Fields[0].Name != "id" || cc.Fields[1].Name != "name" {
+			t.Fatalf("widget's codec %#v", ty.Codec)
+		}
+	}
+}
