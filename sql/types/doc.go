@@ -17,5 +17,8 @@
 // varchar and char, ...), so the type T travels beside the value, never in
 // it. Dates are days and timestamps microseconds since 1970-01-01 UTC.
 // Collation is C (bytewise), as in a PostgreSQL cluster initialised with
-// --locale=C.
+// --locale=C. Arrays (array.go) are one-dimensional with lower bound 1:
+// a DArray of element Datums whose array type T{array OID, element
+// typmod} gives the element type through T.Elem(); multi-dimensional
+// input is 0A000.
 package types
