@@ -8,7 +8,7 @@ import (
 
 // batchOpsMax bounds the ops in one batch: a batch is applied atomically
 // at one seq and held in memory whole.
-const batchOpsMax = 1 << 16
+const batchOpsMax = 1 << 18
 
 // Batch is a set of writes applied atomically at one sequence number.
 //

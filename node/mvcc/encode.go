@@ -52,7 +52,7 @@ const (
 	// lsmBatchOpsMax mirrors the LSM's batchOpsMax (unexported there): an
 	// LSM batch with more ops panics. TestLSMBatchHoldsCommitOpsMax proves
 	// a batch this large applies.
-	lsmBatchOpsMax = 1 << 16
+	lsmBatchOpsMax = 1 << 18
 	// batchSysOpsMax bounds the store's own ops in an entry's batch: the
 	// applied record, the dedup record, the range-deletion log record and
 	// the two pruning range deletions, with room to spare.
