@@ -34,10 +34,14 @@
 // ActionAbort); inside one it reads through the block's transaction, so
 // it sees the block's own DDL. StartExecute(p, params) then runs it
 // through the same steps as Start — autocommit, transaction control
-// (BEGIN/COMMIT prepared by pgx), the aborted state, COPY. Execution plans
-// the statement again on the executing transaction (the catalog may have
-// changed); if its result columns no longer match the description the
-// statement fails with 0A000 "cached plan must not change result type".
+// (BEGIN/COMMIT prepared by pgx), the aborted state, COPY. Execution reuses
+// the last plan while the executing transaction reads the catalog version
+// it was made at (plancache.go), and plans again otherwise; if a new
+// plan's result columns no longer match the description the statement
+// fails with 0A000 "cached plan must not change result type". Table
+// descriptors come from a per-session cache keyed by the catalog version
+// (catalog.Cache); Start's query strings from a per-session parse cache
+// (parsecache.go).
 // Prepare and Execute are the synchronous drivers:
 //
 //	p, err := sql.Prepare(s, store, "SELECT b FROM t WHERE a = $1", nil)
