@@ -54,6 +54,13 @@ type ServerConfig struct {
 	// MaxResultRows bounds the rows one statement may return; 0 means no
 	// limit.
 	MaxResultRows int
+	// WorkMemMB is the work memory budgeted per client connection, as
+	// PostgreSQL's work_mem (default 4). The server counts it
+	// max_connections times in its memory budget, which becomes the Go soft
+	// memory limit: a larger value lets the heap grow further before the
+	// GC works harder; a smaller one bounds the process more tightly at
+	// the cost of GC CPU under load.
+	WorkMemMB int
 }
 
 // RaftConfig is the `raft:` section.
@@ -195,6 +202,7 @@ func Default() *Config {
 			MaxConnections: 1000,
 			QueryTimeout:   0,
 			MaxResultRows:  1_000_000,
+			WorkMemMB:      4,
 		},
 		Raft: RaftConfig{
 			Addr:                "0.0.0.0:9090",

@@ -352,6 +352,22 @@ func TestUnknownEnvWarns(t *testing.T) {
 	}
 }
 
+// TestWorkMemFromEveryLayer: server.work_mem_mb defaults to PostgreSQL's
+// 4 and is set by its systematic variable and by the file.
+func TestWorkMemFromEveryLayer(t *testing.T) {
+	if got := mustLoad(t, nil, nil, nil).Server.WorkMemMB; got != 4 {
+		t.Errorf("default work_mem_mb = %d, want 4", got)
+	}
+	cfg := mustLoad(t, nil, []string{"LINERADB_SERVER_WORK_MEM_MB=16"}, nil)
+	if cfg.Server.WorkMemMB != 16 || cfg.Source("server.work_mem_mb") != "env LINERADB_SERVER_WORK_MEM_MB" {
+		t.Errorf("env: work_mem_mb = %d from %s", cfg.Server.WorkMemMB, cfg.Source("server.work_mem_mb"))
+	}
+	cfg = mustLoad(t, []string{"--config=c.yaml"}, nil, map[string]string{"c.yaml": "server:\n  work_mem_mb: 1\n"})
+	if cfg.Server.WorkMemMB != 1 {
+		t.Errorf("file: work_mem_mb = %d, want 1", cfg.Server.WorkMemMB)
+	}
+}
+
 func TestSettingsOrderIsTableOrder(t *testing.T) {
 	var got []string
 	for _, s := range mustLoad(t, nil, nil, nil).Settings() {

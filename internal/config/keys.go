@@ -109,6 +109,9 @@ var keys = []key{
 		describe("Statements running longer are cancelled (SQLSTATE 57014); 0s means no limit."),
 	intKey("server.max_result_rows", 0, maxInt, func(c *Config) *int { return &c.Server.MaxResultRows }).
 		describe("A statement returning more rows fails (SQLSTATE 54000); 0 means no limit."),
+	intKey("server.work_mem_mb", 1, WorkMemMBMax, func(c *Config) *int { return &c.Server.WorkMemMB }).
+		describe("Work memory budgeted per client connection, as PostgreSQL's work_mem: it counts max_connections times in " +
+			"the server's memory budget, which becomes Go's soft memory limit (statements are bounded in rows, not yet in these bytes)."),
 
 	addrKey("raft.addr", func(c *Config) *string { return &c.Raft.Addr }).
 		withFlag("raft-addr").
@@ -214,6 +217,10 @@ var keys = []key{
 		reload().
 		describe("Duration beyond which a statement is slow (lineradb_sql_slow_queries_total)."),
 }
+
+// WorkMemMBMax is server.work_mem_mb's ceiling: PostgreSQL's own (work_mem
+// at most 2,147,483,647 kB), so a value copied from postgresql.conf loads.
+const WorkMemMBMax = 2_097_151
 
 // Meta flags and variables that are not settings.
 const (
