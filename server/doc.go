@@ -10,13 +10,20 @@
 //
 //  1. security.tls is loaded (cert, key and the cluster CA, which mutual
 //     TLS between nodes requires).
-//  2. raft.peers entries are id=host:port or plain host:port. A founder
+//  2. The memory budget is computed (memory.go): storage.memtable_size_mb
+//     × (1 + immutable memtables max) + storage.block_cache_size_mb +
+//     server.max_connections (capped by what ulimit -n leaves room for) ×
+//     server.work_mem_mb + a fixed runtime allowance. It is logged,
+//     exported (lineradb_memory_budget_bytes, beside
+//     process_resident_memory_bytes and go_memstats_heap_*), and becomes
+//     Go's soft memory limit unless GOMEMLIMIT is set.
+//  3. raft.peers entries are id=host:port or plain host:port. A founder
 //     (--bootstrap-cluster) on an empty data directory must know every
 //     founder's id, so it probes each plain peer (netio.Discover) until
 //     all answer, for at most Options.DiscoveryTimeout, logging progress;
 //     every other node starts at once and resolves plain peers in the
 //     background (a restart never waits for a peer that is down).
-//  3. The node opens server.data_dir/node (raft/ is the WAL, lsm-*/ the
+//  4. The node opens server.data_dir/node (raft/ is the WAL, lsm-*/ the
 //     SSTables) over the TCP transport (mutual TLS when security.tls is
 //     on; peers that contact it are learned from their hello). A
 //     brand-new directory is bootstrapped by founders (see founders): no
@@ -26,11 +33,11 @@
 //     peers → this node and its peers; peers without the flag → none, the
 //     node joins when the leader reaches it. An existing directory
 //     ignores all of it and recovers.
-//  4. The PostgreSQL listener (max_connections, query_timeout; with TLS
+//  5. The PostgreSQL listener (max_connections, query_timeout; with TLS
 //     on, TLS is required of clients, as pg_hba.conf's hostssl: a
 //     plaintext startup gets FATAL 28000), the HTTP listener and, if set,
 //     the prometheus_port listener start.
-//  5. Loops: the disk guard (statfs → read-only under
+//  6. Loops: the disk guard (statfs → read-only under
 //     disk_space_critical_percent), the peer address sync (the replicated
 //     table written by add-peer), the leader's lag sampler.
 //
@@ -47,6 +54,9 @@
 //     with writes reaches Raft, and reads keep working.
 //   - Mutating HTTP endpoints check the bearer token before doing anything;
 //     caller mistakes are 4xx with a JSON {"error": ...}, never 5xx.
+//   - The LSM is opened with the immutable memtable bound the memory
+//     budget counts (immutableMemtablesMax); the budget's terms are
+//     positive and their sum does not overflow (memoryBudget.check).
 //   - Every buffer the API keeps is bounded: slowQueriesMax entries,
 //     requestBodyBytesMax per request body, backupRecordBytesMax per record
 //     read back.

@@ -10,6 +10,7 @@ import (
 	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/raft"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics is the server's Prometheus registry. Counters and summaries that
@@ -52,6 +53,9 @@ func newMetrics(snapshot func() nodeSnapshot) *metrics {
 	m.txnAborted = prometheus.NewCounter(prometheus.CounterOpts{Name: "lineradb_txn_aborted_total", Help: "Transactions aborted at commit (serialization failure, too old, read-only node)."})
 	m.reg.MustRegister(m.queries, m.slowQueries, m.queryLatency, m.commitLatency, m.txnCommitted, m.txnAborted)
 	m.reg.MustRegister(newNodeCollector(snapshot))
+	// The standard series for the process's resident memory and the Go
+	// heap, next to the memory budget (memory.go).
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -129,6 +129,8 @@ func (s *Server) start() error {
 		return err
 	}
 	s.tls = m
+	// Before the node opens, so the GC works to the limit from the start.
+	s.startMemory()
 	if err := s.startNode(); err != nil {
 		return err
 	}
@@ -207,6 +209,8 @@ func (s *Server) startNode() error {
 			MemtableSizeMB: c.Storage.MemtableSizeMB, SSTableSizeMB: c.Storage.SSTableSizeMB,
 			BloomFilterBitsPerKey: c.Storage.BloomFilterBitsPerKey, MaxOpenFiles: c.Storage.MaxOpenFiles,
 			CompactionStrategy: c.Storage.CompactionStrategy, BlockCacheSizeMB: c.Storage.BlockCacheSizeMB,
+			// The memory budget counts this many full memtables.
+			ImmutableMemtablesMax: immutableMemtablesMax,
 		},
 	}
 	tcp := netio.TCPConfig{ServerTLS: serverTLS, ClientTLS: clientTLS, LearnPeers: true,
