@@ -20,6 +20,10 @@ type compaction struct {
 	snaps       []uint64 // open snapshot seqs at start, ascending, unique
 	runID       uint64   // size-tiered: the run the outputs form
 
+	// The owner's filter and horizon as they were at start.
+	filter           CompactionFilter
+	filterHorizonSeq uint64
+
 	lastUK     []byte
 	lastStripe int
 	hasLast    bool
@@ -222,6 +226,7 @@ func (d *DB) startCompaction(c *compaction) error {
 	}
 	c.tombs = fragmentTombstones(tombs)
 	c.snaps = d.uniqueSnapshots()
+	c.filter, c.filterHorizonSeq = d.filter, d.filterHorizonSeq
 	c.iter = newMergingIter(children)
 	c.iter.First()
 	d.comp = c
@@ -289,6 +294,10 @@ func (d *DB) compactEntry(c *compaction, ikey, value []byte) error {
 	}
 	if kind == KindDelete && (d.opts.brokenDropDeletes || stripe == 0 && !d.olderDataOutside(c, uk, uk, seq)) {
 		return nil // nothing older left anywhere for it to hide
+	}
+	if d.filterDrops(c, uk, value, seq, kind, newKey, stripe) {
+		d.m.CompactionFilterDrops++
+		return nil // the owner reads it as absent, and nothing older is left
 	}
 	if c.out == nil {
 		ow, err := d.newOutput()

@@ -49,6 +49,10 @@ type DB struct {
 
 	comp          *compaction // the compaction in progress, if any
 	compactCursor [numLevels][]byte
+	// filter and filterHorizonSeq are the owner's compaction filter and
+	// the seq below which it is consulted (SetCompactionFilter).
+	filter           CompactionFilter
+	filterHorizonSeq uint64
 
 	obsoleteTables    []uint64
 	obsoleteManifests []uint64

@@ -5,8 +5,9 @@
 //
 // Ordered key/value storage with atomic batches, point-in-time snapshots,
 // bidirectional bounded iterators, range deletions, flush and compaction
-// (leveled or size-tiered), a manifest of version edits, an optional WAL,
-// checkpoints, verification (VerifySSTables, VerifyWAL) and metrics.
+// (leveled or size-tiered) with an optional owner's compaction filter, a
+// manifest of version edits, an optional WAL, checkpoints, verification
+// (VerifySSTables, VerifyWAL) and metrics.
 //
 // # Determinism
 //
@@ -130,6 +131,11 @@
 //     stripe (the seqs between two consecutive open snapshots) and drops a
 //     deletion or range tombstone only when no open snapshot predates it and
 //     no table outside the compaction may hold a version it hides.
+//   - The owner's CompactionFilter drops a set only under that same rule:
+//     it is the newest version of its key in the compaction, no open
+//     snapshot predates it, its seq is below the filter horizon, and no
+//     table outside the compaction may hold an older version — so a drop
+//     never uncovers an older value, and reads as an absent key.
 //   - Every queue is bounded: immutable memtables (ImmutableMemtablesMax),
 //     open idle tables (MaxOpenFiles), cached blocks (block cache bytes),
 //     batch ops (batchOpsMax), record sizes (recordPayloadBytesMax), the

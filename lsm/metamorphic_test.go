@@ -14,7 +14,7 @@ var metaSeed = flag.Uint64("lsm.metaseed", 0, "seed for TestMetamorphic (0: a fi
 
 // metaOp is one operation of the metamorphic log.
 type metaOp struct {
-	kind       string // set, del, delrange, get, scan, rscan, snap, snapget, snapclose, flush, step, reopen
+	kind       string // set, sdel, del, delrange, get, scan, rscan, snap, snapget, snapclose, flush, step, reopen
 	key, end   string
 	value      string
 	budgetByte int64
@@ -26,23 +26,41 @@ func (o metaOp) String() string {
 
 func genMetaOps(rng *rand.Rand, n int) []metaOp {
 	key := func() string { return fmt.Sprintf("k%03d", rng.IntN(150)) }
-	kinds := []string{"set", "set", "set", "set", "del", "delrange", "get", "get", "scan", "rscan",
+	kinds := []string{"set", "set", "set", "set", "sdel", "del", "delrange", "get", "get", "scan", "rscan",
 		"snap", "snapget", "snapclose", "flush", "step", "step", "reopen"}
 	ops := make([]metaOp, n)
 	for i := range ops {
 		o := metaOp{kind: kinds[rng.IntN(len(kinds))], key: key(), end: key(), budgetByte: int64(1 + rng.IntN(1<<14))}
 		o.value = fmt.Sprintf("v%d-%s", i, strings.Repeat("x", rng.IntN(40)))
+		if o.kind == "sdel" { // a soft tombstone (filter_test.go): read as absent
+			o.kind, o.value = "set", fmt.Sprintf("%s%d", softTomb, i)
+		}
 		ops[i] = o
 	}
 	return ops
 }
 
+// metaFilter is the compaction filter of an option set: nil, or a random
+// soft-tombstone filter with the horizon trailing the last seq by lagSeqs.
+type metaFilter struct {
+	filter  CompactionFilter
+	lagSeqs uint64
+}
+
 // runMeta applies ops under one option set and returns the observable
-// output: every read's result, line by line.
-func runMeta(t *testing.T, ops []metaOp, o Options) []string {
+// output: every read's result, line by line, soft tombstones read as
+// absent.
+func runMeta(t *testing.T, ops []metaOp, o Options, mf metaFilter) []string {
+	out, _ := runMetaCounting(t, ops, o, mf)
+	return out
+}
+
+// runMetaCounting is runMeta that also returns the entries the filter
+// dropped.
+func runMetaCounting(t *testing.T, ops []metaOp, o Options, mf metaFilter) (out []string, drops int64) {
 	fs := diskio.NewMemFS(1)
 	d := mustOpen(t, fs, o)
-	var out []string
+	d.SetCompactionFilter(mf.filter)
 	var snaps []*Snapshot
 	emit := func(s string) { out = append(out, s) }
 	for i, op := range ops {
@@ -55,7 +73,7 @@ func runMeta(t *testing.T, ops []metaOp, o Options) []string {
 		case "delrange":
 			err = d.DeleteRange([]byte(op.key), []byte(op.end), WriteOptions{})
 		case "get":
-			v, gerr := d.Get([]byte(op.key))
+			v, gerr := softGet(d.Get, op.key)
 			emit(fmt.Sprintf("%d get %s = %q %v", i, op.key, v, gerr))
 		case "scan", "rscan":
 			emit(fmt.Sprintf("%d %s", i, metaScan(t, d.NewIter, op)))
@@ -64,7 +82,7 @@ func runMeta(t *testing.T, ops []metaOp, o Options) []string {
 		case "snapget":
 			if len(snaps) > 0 {
 				s := snaps[len(snaps)-1]
-				v, gerr := s.Get([]byte(op.key))
+				v, gerr := softGet(s.Get, op.key)
 				emit(fmt.Sprintf("%d snapget %s = %q %v", i, op.key, v, gerr))
 				emit(fmt.Sprintf("%d %s", i, metaScan(t, s.NewIter, op)))
 			}
@@ -82,16 +100,24 @@ func runMeta(t *testing.T, ops []metaOp, o Options) []string {
 				s.Close()
 			}
 			snaps = nil
+			drops += d.Metrics().CompactionFilterDrops
 			if err = d.Close(); err == nil {
 				d, err = Open(fs, "db", o)
+			}
+			if err == nil {
+				d.SetCompactionFilter(mf.filter)
 			}
 		}
 		if err != nil {
 			t.Fatalf("op %d (%v): %v", i, op, err)
 		}
+		if mf.filter != nil && d.LastSeq() > mf.lagSeqs {
+			d.SetFilterHorizon(d.LastSeq() - mf.lagSeqs)
+		}
 	}
+	drops += d.Metrics().CompactionFilterDrops
 	d.Close()
-	return out
+	return out, drops
 }
 
 func metaScan(t *testing.T, newIter func(*IterOptions) (*Iterator, error), op metaOp) string {
@@ -105,19 +131,43 @@ func metaScan(t *testing.T, newIter func(*IterOptions) (*Iterator, error), op me
 	}
 	defer it.Close()
 	var b strings.Builder
+	emit := func() {
+		if !isSoftTomb(it.Value()) {
+			fmt.Fprintf(&b, "%s=%s ", it.Key(), it.Value())
+		}
+	}
 	if op.kind == "rscan" {
 		for ok := it.Last(); ok; ok = it.Prev() {
-			fmt.Fprintf(&b, "%s=%s ", it.Key(), it.Value())
+			emit()
 		}
 	} else {
 		for ok := it.First(); ok; ok = it.Next() {
-			fmt.Fprintf(&b, "%s=%s ", it.Key(), it.Value())
+			emit()
 		}
 	}
 	if it.Error() != nil {
 		t.Fatal(it.Error())
 	}
 	return op.kind + " [" + lo + "," + hi + ") " + b.String()
+}
+
+// softGet reads key as the soft-tombstone convention does.
+func softGet(get func([]byte) ([]byte, error), key string) ([]byte, error) {
+	v, err := get([]byte(key))
+	if err == nil && isSoftTomb(v) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+// metaFilters gives each option set but the first (the base, unfiltered)
+// a random filter and horizon lag.
+func metaFilters(rng *rand.Rand, n int) []metaFilter {
+	out := make([]metaFilter, n)
+	for i := 1; i < n; i++ {
+		out[i] = metaFilter{filter: randomSoftFilter(rng.Uint64()), lagSeqs: uint64(rng.IntN(50))}
+	}
+	return out
 }
 
 // metaOptionSets are the configurations whose outputs must agree.
@@ -154,9 +204,12 @@ func TestMetamorphic(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 0x6d657461))
 		ops := genMetaOps(rng, 1500)
 		sets := metaOptionSets(rng)
-		base := runMeta(t, ops, sets[0])
+		filters := metaFilters(rng, len(sets))
+		base := runMeta(t, ops, sets[0], filters[0])
+		var drops int64
 		for i, o := range sets[1:] {
-			got := runMeta(t, ops, o)
+			got, n := runMetaCounting(t, ops, o, filters[i+1])
+			drops += n
 			if len(got) != len(base) {
 				t.Fatalf("seed %d: option set %d (%+v) gave %d outputs, base %d", seed, i+1, o, len(got), len(base))
 			}
@@ -167,7 +220,7 @@ func TestMetamorphic(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("seed %d: %d ops, %d outputs agree across %d option sets", seed, len(ops), len(base), len(sets))
+		t.Logf("seed %d: %d ops, %d outputs agree across %d option sets (%d entries filtered)", seed, len(ops), len(base), len(sets), drops)
 	}
 }
 
@@ -176,10 +229,10 @@ func TestMetamorphic(t *testing.T) {
 func TestMetamorphicCatchesBrokenCompaction(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 0x6d657461))
 	ops := genMetaOps(rng, 1500)
-	base := runMeta(t, ops, Options{})
+	base := runMeta(t, ops, Options{}, metaFilter{})
 	broken := Options{MemtableSizeBytes: 512, SSTableSizeBytes: 512, LBaseMaxBytes: 2048, L0CompactionTrigger: 2}
 	broken.brokenDropDeletes = true
-	got := runMeta(t, ops, broken)
+	got := runMeta(t, ops, broken, metaFilter{})
 	for j := range got {
 		if got[j] != base[j] {
 			t.Logf("caught at output %d: %s vs %s", j, got[j], base[j])
@@ -187,4 +240,22 @@ func TestMetamorphicCatchesBrokenCompaction(t *testing.T) {
 		}
 	}
 	t.Fatal("the metamorphic test did not notice deletions dropped too early")
+}
+
+// TestMetamorphicCatchesBrokenFilter proves the filtered runs are checked:
+// a filter consulted over older surviving versions resurrects them.
+func TestMetamorphicCatchesBrokenFilter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 0x6d657461))
+	ops := genMetaOps(rng, 1500)
+	base := runMeta(t, ops, Options{}, metaFilter{})
+	broken := Options{MemtableSizeBytes: 512, SSTableSizeBytes: 512, LBaseMaxBytes: 2048, L0CompactionTrigger: 2}
+	broken.brokenFilterAnywhere = true
+	got := runMeta(t, ops, broken, metaFilter{filter: dropSoftTombs})
+	for j := range got {
+		if got[j] != base[j] {
+			t.Logf("caught at output %d: %s vs %s", j, got[j], base[j])
+			return
+		}
+	}
+	t.Fatal("the metamorphic test did not notice a filter that resurrects old values")
 }

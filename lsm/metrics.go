@@ -27,6 +27,9 @@ type Metrics struct {
 	// CompactionSteps is the number of Step calls the completed
 	// compactions took: their duration in the engine's own units.
 	CompactionSteps int64
+	// CompactionFilterDrops counts the entries compactions dropped because
+	// the owner's CompactionFilter asked to.
+	CompactionFilterDrops int64
 
 	UserBytesWritten int64
 	WALBytesWritten  int64
@@ -74,7 +77,7 @@ func (m *Metrics) String() string {
 	}
 	fmt.Fprintf(&b, "disk_usage=%dB sstables=%d\n", m.DiskUsageBytes, m.SSTableCount())
 	fmt.Fprintf(&b, "flushes=%d flush_written=%dB\n", m.FlushCount, m.FlushBytesWritten)
-	fmt.Fprintf(&b, "compactions=%d read=%dB written=%dB steps=%d\n", m.CompactionCount, m.CompactionBytesRead, m.CompactionBytesWritten, m.CompactionSteps)
+	fmt.Fprintf(&b, "compactions=%d read=%dB written=%dB steps=%d filtered=%d\n", m.CompactionCount, m.CompactionBytesRead, m.CompactionBytesWritten, m.CompactionSteps, m.CompactionFilterDrops)
 	fmt.Fprintf(&b, "user_written=%dB wal_written=%dB write_amp=%.2f\n", m.UserBytesWritten, m.WALBytesWritten, m.WriteAmplification())
 	fmt.Fprintf(&b, "block_cache hits=%d misses=%d table_cache hits=%d misses=%d open=%d\n", m.BlockCacheHits, m.BlockCacheMisses, m.TableCacheHits, m.TableCacheMisses, m.OpenTables)
 	return b.String()

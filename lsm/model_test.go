@@ -27,6 +27,55 @@ type modelMachine struct {
 	model map[string]string
 	snaps []modelSnap
 	cps   int
+	// filter, when set, is a random soft-tombstone filter (filter_test.go)
+	// installed on every DB the machine opens; horizon is its seq.
+	filter  CompactionFilter
+	horizon uint64
+}
+
+// open opens dir with the machine's options and filter.
+func (mm *modelMachine) open(t *rapid.T, dir string) *DB {
+	d, err := Open(mm.fs, dir, mm.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm.filter != nil {
+		d.SetCompactionFilter(mm.filter)
+		d.SetFilterHorizon(mm.horizon)
+	}
+	return d
+}
+
+// softDel writes a soft tombstone: a value the model reads as absent and
+// the filter may drop.
+func (mm *modelMachine) softDel(t *rapid.T) {
+	k := modelKeys.Draw(t, "key")
+	v := fmt.Sprintf("%s%d", softTomb, rapid.IntRange(0, 1000).Draw(t, "v"))
+	if err := mm.db.Set([]byte(k), []byte(v), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mm.model[k] = v
+}
+
+// raiseHorizon moves the filter horizon up to at most LastSeq+1.
+func (mm *modelMachine) raiseHorizon(t *rapid.T) {
+	if mm.filter == nil {
+		t.Skip("no filter")
+	}
+	last := mm.db.LastSeq() + 1
+	mm.horizon = max(mm.horizon, last-uint64(rapid.IntRange(0, int(min(last, 20))).Draw(t, "lag")))
+	mm.db.SetFilterHorizon(mm.horizon)
+}
+
+// visible is the model as readers see it: soft tombstones are absent.
+func visible(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if !isSoftTomb([]byte(v)) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 var modelKeys = rapid.Custom(func(t *rapid.T) string {
@@ -120,7 +169,10 @@ func (mm *modelMachine) get(t *rapid.T) {
 	} else {
 		got, err = mm.db.Get([]byte(k))
 	}
-	v, ok := want[k]
+	if err == nil && isSoftTomb(got) {
+		got, err = nil, ErrNotFound
+	}
+	v, ok := visible(want)[k]
 	if !ok {
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("get %q: got %q, %v; want not found", k, got, err)
@@ -154,8 +206,9 @@ func (mm *modelMachine) iterate(t *rapid.T) {
 		t.Fatal(err)
 	}
 	defer it.Close()
+	m = visible(m)
 	keys := modelRange(m, o.LowerBound, o.UpperBound)
-	walkIterator(t, it, m, keys, rapid.IntRange(1, 30).Draw(t, "steps"))
+	walkIterator(t, softSkipIter{it}, m, keys, rapid.IntRange(1, 30).Draw(t, "steps"))
 }
 
 func modelRange(m map[string]string, lo, hi []byte) []string {
@@ -171,7 +224,7 @@ func modelRange(m map[string]string, lo, hi []byte) []string {
 
 // walkIterator makes random moves and checks each against the model's
 // sorted keys.
-func walkIterator(t *rapid.T, it *Iterator, m map[string]string, keys []string, steps int) {
+func walkIterator(t *rapid.T, it iterLike, m map[string]string, keys []string, steps int) {
 	pos := -1
 	for range steps {
 		var ok bool
@@ -243,11 +296,7 @@ func (mm *modelMachine) reopen(t *rapid.T) {
 	if err := mm.db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Open(mm.fs, "db", mm.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mm.db = d
+	mm.db = mm.open(t, "db")
 }
 
 // checkpoint copies the DB, opens the copy and compares everything.
@@ -257,10 +306,7 @@ func (mm *modelMachine) checkpoint(t *rapid.T) {
 	if err := mm.db.Checkpoint(dir); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := Open(mm.fs, dir, mm.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cp := mm.open(t, dir)
 	defer cp.Close()
 	checkContents(t, cp, mm.model)
 }
@@ -275,6 +321,7 @@ func checkContents(t interface{ Fatalf(string, ...any) }, d *DB, want map[string
 	for ok := it.First(); ok; ok = it.Next() {
 		got[string(it.Key())] = string(it.Value())
 	}
+	got, want = visible(got), visible(want)
 	if err := it.Error(); err != nil {
 		t.Fatalf("iter: %v", err)
 	}
@@ -318,13 +365,16 @@ func TestModel(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		mm := &modelMachine{fs: diskio.NewMemFS(1), opts: randomModelOptions(t), model: map[string]string{}}
-		var err error
-		if mm.db, err = Open(mm.fs, "db", mm.opts); err != nil {
-			t.Fatal(err)
+		if rapid.Bool().Draw(t, "filter") {
+			mm.filter = randomSoftFilter(rapid.Uint64().Draw(t, "filterSeed"))
+			if rapid.Bool().Draw(t, "eagerHorizon") {
+				mm.horizon = SeqMax // everything is old enough to filter
+			}
 		}
+		mm.db = mm.open(t, "db")
 		defer func() { mm.db.Close() }()
 		t.Repeat(map[string]func(*rapid.T){
-			"set": mm.set, "del": mm.del, "deleteRange": mm.deleteRange, "batch": mm.batch,
+			"set": mm.set, "del": mm.del, "softDel": mm.softDel, "raiseHorizon": mm.raiseHorizon, "deleteRange": mm.deleteRange, "batch": mm.batch,
 			"snapshot": mm.snapshot, "closeSnapshot": mm.closeSnapshot,
 			"get": mm.get, "iterate": mm.iterate,
 			"flush": mm.flush, "step": mm.step, "compactAll": mm.compactAll,
@@ -333,3 +383,42 @@ func TestModel(t *testing.T) {
 		})
 	})
 }
+
+// iterLike is the part of Iterator walkIterator drives.
+type iterLike interface {
+	First() bool
+	Last() bool
+	SeekGE(key []byte) bool
+	SeekLT(key []byte) bool
+	Next() bool
+	Prev() bool
+	Valid() bool
+	Key() []byte
+	Value() []byte
+	Error() error
+}
+
+// softSkipIter reads an Iterator as the model does: soft tombstones are
+// absent, so every move steps over them in its own direction.
+type softSkipIter struct{ *Iterator }
+
+func (s softSkipIter) fwd(ok bool) bool {
+	for ok && isSoftTomb(s.Value()) {
+		ok = s.Iterator.Next()
+	}
+	return ok
+}
+
+func (s softSkipIter) back(ok bool) bool {
+	for ok && isSoftTomb(s.Value()) {
+		ok = s.Iterator.Prev()
+	}
+	return ok
+}
+
+func (s softSkipIter) First() bool            { return s.fwd(s.Iterator.First()) }
+func (s softSkipIter) Last() bool             { return s.back(s.Iterator.Last()) }
+func (s softSkipIter) SeekGE(key []byte) bool { return s.fwd(s.Iterator.SeekGE(key)) }
+func (s softSkipIter) SeekLT(key []byte) bool { return s.back(s.Iterator.SeekLT(key)) }
+func (s softSkipIter) Next() bool             { return s.fwd(s.Iterator.Next()) }
+func (s softSkipIter) Prev() bool             { return s.back(s.Iterator.Prev()) }

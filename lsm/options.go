@@ -76,6 +76,10 @@ type Options struct {
 	// when older versions below would resurface: the metamorphic test must
 	// notice.
 	brokenDropDeletes bool
+	// brokenFilterAnywhere consults the compaction filter on every set
+	// below the horizon, even over older versions it would uncover: the
+	// filter tests must notice.
+	brokenFilterAnywhere bool
 }
 
 const mib = 1 << 20
