@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,38 +35,84 @@ type event struct {
 	index int // position in the heap, maintained by eventHeap
 }
 
-// eventHeap is a binary min-heap of events by (at, seq), for container/heap.
+// eventHeap is a binary min-heap of events by (at, seq). It is written out
+// rather than driven through container/heap: the interface calls and the
+// boxing of every push and pop were a measurable share of a simulation's
+// wall time, and the order (a total order on (at, seq)) is the same.
 type eventHeap []*event
 
-func (h eventHeap) Len() int { return len(h) }
-
-func (h eventHeap) Less(i, j int) bool {
+func (h eventHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
 
-func (h eventHeap) Swap(i, j int) {
+func (h eventHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index = i
 	h[j].index = j
 }
 
-func (h *eventHeap) Push(x any) {
-	e := x.(*event)
-	e.index = len(*h)
-	*h = append(*h, e)
+// up moves the event at i towards the root until its parent is smaller.
+func (h eventHeap) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			return
+		}
+		h.swap(i, parent)
+		i = parent
+	}
 }
 
-func (h *eventHeap) Pop() any {
+// down moves the event at i towards the leaves until both children are
+// larger. It reports whether the event moved.
+func (h eventHeap) down(i int) bool {
+	start := i
+	for {
+		child := 2*i + 1
+		if child >= len(h) {
+			break
+		}
+		if right := child + 1; right < len(h) && h.less(right, child) {
+			child = right
+		}
+		if !h.less(child, i) {
+			break
+		}
+		h.swap(i, child)
+		i = child
+	}
+	return i > start
+}
+
+func (h *eventHeap) push(e *event) {
+	e.index = len(*h)
+	*h = append(*h, e)
+	h.up(e.index)
+}
+
+// remove takes the event at i out of the heap.
+func (h *eventHeap) remove(i int) *event {
 	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+	last := len(old) - 1
+	if i != last {
+		old.swap(i, last)
+	}
+	e := old[last]
+	old[last] = nil
+	*h = old[:last]
+	if i != last && !h.down(i) {
+		h.up(i)
+	}
 	e.index = -1
 	return e
 }
+
+// eventsFreeMax bounds the pool of spent events kept for reuse; a run
+// rarely has more than a few thousand pending at once.
+const eventsFreeMax = 1 << 14
 
 // check is run after every event; a non-nil error stops the kernel.
 type check struct {
@@ -86,6 +131,10 @@ type Kernel struct {
 	// Invariant: strictly greater than every issued EventID.
 	seqNext uint64
 	queue   eventHeap
+	// free holds spent events for reuse, so scheduling does not allocate
+	// in the steady state. Invariant: len(free) <= eventsFreeMax, and no
+	// event in it is in queue or pending.
+	free []*event
 	// pending maps live event IDs to their events, for Cancel. Only
 	// looked up, never iterated, so map order cannot leak.
 	pending map[EventID]*event
@@ -140,11 +189,32 @@ func (k *Kernel) Schedule(delay time.Duration, label string, fn func()) EventID 
 	if len(k.queue) >= PendingEventsMax {
 		panic(fmt.Sprintf("sim: more than %d pending events", PendingEventsMax))
 	}
-	e := &event{at: k.now + delay, seq: k.seqNext, label: label, fn: fn}
+	e := k.newEvent()
+	e.at, e.seq, e.label, e.fn = k.now+delay, k.seqNext, label, fn
 	k.seqNext++
-	heap.Push(&k.queue, e)
+	k.queue.push(e)
 	k.pending[EventID(e.seq)] = e
 	return EventID(e.seq)
+}
+
+// newEvent takes a spent event from the pool, or allocates one.
+func (k *Kernel) newEvent() *event {
+	if n := len(k.free); n > 0 {
+		e := k.free[n-1]
+		k.free[n-1] = nil
+		k.free = k.free[:n-1]
+		return e
+	}
+	return &event{}
+}
+
+// recycle returns a spent event to the pool. Its callback is dropped so
+// the pool does not keep what the closure captured alive.
+func (k *Kernel) recycle(e *event) {
+	*e = event{index: -1}
+	if len(k.free) < eventsFreeMax {
+		k.free = append(k.free, e)
+	}
 }
 
 // Cancel removes a pending event. It reports whether the event was still
@@ -155,7 +225,8 @@ func (k *Kernel) Cancel(id EventID) bool {
 		return false
 	}
 	delete(k.pending, id)
-	heap.Remove(&k.queue, e.index)
+	k.queue.remove(e.index)
+	k.recycle(e)
 	return true
 }
 
@@ -215,7 +286,7 @@ func (k *Kernel) Step() bool {
 	if k.err != nil || len(k.queue) == 0 {
 		return false
 	}
-	e := heap.Pop(&k.queue).(*event)
+	e := k.queue.remove(0)
 	delete(k.pending, EventID(e.seq))
 	if e.at < k.now {
 		panic(fmt.Sprintf("sim: event %q at %v before now %v", e.label, e.at, k.now))
@@ -225,7 +296,10 @@ func (k *Kernel) Step() bool {
 	k.trace.writeU64(uint64(e.at))
 	k.trace.writeU64(e.seq)
 	k.trace.writeString(e.label)
-	e.fn()
+	fn := e.fn
+	// Recycled before it runs: fn may schedule, and may reuse this event.
+	k.recycle(e)
+	fn()
 	k.runChecks()
 	if invariantsEnabled {
 		k.verifyHeap()
@@ -295,7 +369,7 @@ func (k *Kernel) verifyHeap() {
 		if e.at < k.now {
 			panic(fmt.Sprintf("sim: pending event %q in the past", e.label))
 		}
-		if i > 0 && k.queue.Less(i, (i-1)/2) {
+		if i > 0 && k.queue.less(i, (i-1)/2) {
 			panic("sim: heap order violated")
 		}
 		if k.pending[EventID(e.seq)] != e {
@@ -304,5 +378,13 @@ func (k *Kernel) verifyHeap() {
 	}
 	if len(k.pending) != len(k.queue) {
 		panic("sim: pending map size differs from heap size")
+	}
+	if len(k.free) > eventsFreeMax {
+		panic("sim: event pool over its bound")
+	}
+	for _, e := range k.free {
+		if e.index != -1 || e.fn != nil {
+			panic("sim: pooled event still live")
+		}
 	}
 }
