@@ -136,7 +136,9 @@
 //     snapshot instead; old versions are GCed behind the oldest open
 //     transaction, and a transaction whose read version falls below
 //     applied − RetainedVersions gets kv.ErrTooOld.
-//   - Tombstone values are never physically removed (see node/mvcc).
+//   - Tombstone values are physically removed by compaction only once
+//     they are below DurableApplied − RetainedVersions (see node/mvcc,
+//     "Tombstone GC"); until then each deleted key costs its tombstone.
 //   - One commit is one Raft entry and one LSM batch. Commit refuses,
 //     with kv.ErrTooLarge before proposing, a commit over the per-commit
 //     limits (mvcc.Commit.CheckLimits: writes, range deletions, key and

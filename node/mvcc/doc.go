@@ -60,7 +60,8 @@
 // Reads: NewReader pins an LSM snapshot at Applied() (only the latest state
 // is guaranteed intact: the LSM merges versions between open snapshots).
 // Compaction therefore keeps exactly what open readers can see and GCs the
-// rest: old versions are collected behind the oldest read version in use.
+// rest: old versions are collected behind the oldest read version in use,
+// and tombstones behind the history window too (Tombstone GC, below).
 // The owner bounds how long a reader may live (the node's window: a reader
 // whose version falls below applied − RetainedVersions reports
 // kv.ErrTooOld).
@@ -76,6 +77,8 @@
 //   - Stored user values decode (kind, version); a value's version is the
 //     index of the entry that wrote it, never above Applied().
 //   - Every Reader is closed before Close.
+//   - The LSM's filter horizon is Horizon(DurableApplied()) and never moves
+//     backwards (syncFilterHorizon panics otherwise).
 //
 // # Limits
 //
@@ -87,7 +90,35 @@
 // OutcomeTooLarge, so no committed entry can make the LSM panic — a panic
 // there would recur at every replay of the log.
 //
-// Tombstone values are never physically removed: doing so deterministically
-// needs a compaction filter that knows the horizon, which the LSM does not
-// offer yet. Old versions below every reader ARE dropped by compaction.
+// # Tombstone GC
+//
+// Old versions below every reader are dropped by compaction. The newest
+// version of a deleted key — its tombstone value — is dropped by the LSM's
+// compaction filter (dropOldTombstone) once its version is below the GC
+// horizon DurableApplied() − RetainedVersions (lsm.DB.SetFilterHorizon,
+// refreshed before every apply, Step and CompactAll). Why that is safe:
+//
+//  1. The LSM asks the filter only about a key's newest version in the
+//     compaction, with no open snapshot older than it, and drops it only
+//     if no table outside the compaction may hold an older version: no
+//     older value can resurface, so the key becomes absent.
+//  2. Readers read a tombstone as absent, so no reader (at any snapshot)
+//     sees a difference.
+//  3. Validation asks "is the newest version of k above rv?" only for
+//     rv >= Horizon(i) (older read versions abort TooOld first). A
+//     tombstone below the GC horizon is below every such rv, so it answers
+//     "no", exactly like an absent key.
+//  4. The horizon trails the DURABLE applied index: after a crash the log
+//     replays from DurableApplied()+1, and every replayed commit has a
+//     horizon above the GC horizon of any earlier compaction, so it decides
+//     as it did the first time. (Trailing the applied index would let a
+//     compaction drop a tombstone that a replayed commit still needs.) A
+//     checkpoint sent as a snapshot holds only entries at or below its
+//     index, compacted against horizons below it, so the same holds for a
+//     replica that installs it.
+//
+// Checksum leaves out tombstones below Horizon(Applied()) — above every GC
+// horizon — so replicas at the same index agree whether or not their
+// compactions have dropped them. Range-deletion and dedup records are
+// pruned separately, by replicated range deletions (above).
 package mvcc

@@ -37,6 +37,9 @@ type Options struct {
 	// SkipReadSetCheck applies commits without validating what they read:
 	// a canary that breaks serializability on purpose. Never in production.
 	SkipReadSetCheck bool
+
+	// keepTombstones turns tombstone GC off: tests compare against it.
+	keepTombstones bool
 }
 
 // Outcome is what applying a commit entry decided.
@@ -140,7 +143,10 @@ func Open(fs diskio.FS, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("mvcc: reopened LSM has last seq %d above durable seq %d without a WAL", db.LastSeq(), db.DurableSeq())
 	}
-	return &Store{db: db, opts: opts}, nil
+	s := &Store{db: db, opts: opts}
+	db.SetCompactionFilter(dropOldTombstone)
+	s.syncFilterHorizon()
+	return s, nil
 }
 
 // Close releases the LSM. Unflushed applied entries are lost; the Raft log
@@ -176,13 +182,19 @@ func (s *Store) Counters() Counters { return s.c }
 func (s *Store) Metrics() lsm.Metrics { return s.db.Metrics() }
 
 // Step does paced background work (flush, compaction).
-func (s *Store) Step(budgetBytes int64) (bool, error) { return s.db.Step(budgetBytes) }
+func (s *Store) Step(budgetBytes int64) (bool, error) {
+	s.syncFilterHorizon()
+	return s.db.Step(budgetBytes)
+}
 
 // Flush makes every applied entry durable in tables.
 func (s *Store) Flush() error { return s.db.Flush() }
 
 // CompactAll runs background work to completion (tests and tools).
-func (s *Store) CompactAll() error { return s.db.CompactAll() }
+func (s *Store) CompactAll() error {
+	s.syncFilterHorizon()
+	return s.db.CompactAll()
+}
 
 // Checkpoint writes an openable copy of the store at Applied into destDir.
 func (s *Store) Checkpoint(destDir string) error { return s.db.Checkpoint(destDir) }
@@ -213,6 +225,7 @@ func (s *Store) newBatch(index uint64) *lsm.Batch {
 func (s *Store) ApplyEmpty(index uint64) error {
 	s.checkNext(index)
 	s.c.EntriesApplied++
+	s.syncFilterHorizon()
 	return s.db.Apply(s.newBatch(index), lsm.WriteOptions{Seq: index})
 }
 
@@ -233,6 +246,7 @@ func (s *Store) ApplyCommit(index uint64, c *Commit) (Outcome, error) {
 		b.Set(reqKey(c.ReadVersion, c.ID), binary.BigEndian.AppendUint64(nil, index))
 	}
 	s.count(out)
+	s.syncFilterHorizon()
 	return out, s.db.Apply(b, lsm.WriteOptions{Seq: index})
 }
 
@@ -533,8 +547,15 @@ func inRange(key, start, end []byte) bool {
 
 // Checksum is a logical checksum of the whole latest state (user data with
 // versions and tombstones, and the replicated bookkeeping): replicas at the
-// same applied index must agree on it, however their LSMs are laid out.
+// same applied index must agree on it, however their LSMs are laid out and
+// whichever old tombstones their compactions have dropped — tombstones
+// below Horizon(Applied()) read as absent keys, so they are left out.
 func (s *Store) Checksum() (uint64, error) {
+	return s.checksum(s.Horizon(s.Applied()))
+}
+
+// checksum hashes every entry but the tombstones below horizon.
+func (s *Store) checksum(horizon uint64) (uint64, error) {
 	h := fnv.New64a()
 	it, err := s.db.NewIter(nil)
 	if err != nil {
@@ -542,6 +563,9 @@ func (s *Store) Checksum() (uint64, error) {
 	}
 	var lenBuf [8]byte
 	for ok := it.First(); ok; ok = it.Next() {
+		if checksumSkips(it.Key(), it.Value(), horizon) {
+			continue
+		}
 		for _, part := range [][]byte{it.Key(), it.Value()} {
 			binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(part)))
 			h.Write(lenBuf[:])
