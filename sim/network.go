@@ -26,6 +26,81 @@ const (
 	CounterQueueFull     = "net.queue_full"
 )
 
+// netCounter indexes the network's counters: every message bumps two of
+// them, so they are an array rather than a map keyed by name.
+type netCounter int
+
+const (
+	netSend netCounter = iota
+	netDeliver
+	netDrop
+	netDup
+	netReorder
+	netClogDelay
+	netPartitionDrop
+	netDownDrop
+	netDownSend
+	netPauseHold
+	netHoldOverflow
+	netClosedDrop
+	netQueueFull
+	netCounterCount
+)
+
+var netCounterNames = [netCounterCount]string{
+	CounterSend, CounterDeliver, CounterDrop, CounterDup, CounterReorder,
+	CounterClogDelay, CounterPartitionDrop, CounterDownDrop, CounterDownSend,
+	CounterPauseHold, CounterHoldOverflow, CounterClosedDrop, CounterQueueFull,
+}
+
+// netCounters counts network events by netCounter.
+type netCounters [netCounterCount]uint64
+
+func (c *netCounters) inc(i netCounter) { c[i]++ }
+
+// sorted returns the counters that fired, ordered by name, as a
+// counterSet would.
+func (c *netCounters) sorted() []Counter {
+	set := counterSet{}
+	for i, v := range c {
+		if v > 0 {
+			set[netCounterNames[i]] = v
+		}
+	}
+	return set.sorted()
+}
+
+// get returns the named counter, zero for an unknown name.
+func (c *netCounters) get(name string) uint64 {
+	for i, n := range netCounterNames {
+		if n == name {
+			return c[i]
+		}
+	}
+	return 0
+}
+
+// deliveriesFreeMax bounds the pool of spent deliveries kept for reuse.
+const deliveriesFreeMax = 1 << 12
+
+// delivery is one message in flight. Deliveries are pooled and their run
+// func is bound once, at allocation, so scheduling a message allocates
+// neither a closure nor a delivery in the steady state.
+type delivery struct {
+	net *Network
+	m   netio.Message
+	run func()
+}
+
+func (d *delivery) fire() {
+	n, m := d.net, d.m
+	d.m = netio.Message{}
+	if len(n.free) < deliveriesFreeMax {
+		n.free = append(n.free, d)
+	}
+	n.deliver(m)
+}
+
 // NetConfig configures a simulated network. Latencies are one-way.
 type NetConfig struct {
 	// LatencyMin, LatencyMean and LatencyMax shape the latency of a
@@ -143,7 +218,10 @@ type Network struct {
 	// inFlight counts scheduled deliveries. Invariant: 0 <= inFlight <=
 	// cfg.InFlightMax.
 	inFlight int
-	counters counterSet
+	counters netCounters
+	// free holds spent deliveries. Invariant: len(free) <=
+	// deliveriesFreeMax, and none of them is scheduled.
+	free []*delivery
 }
 
 // NewNetwork returns a network on k with the given configuration. It draws
@@ -162,7 +240,6 @@ func NewNetwork(k *Kernel, cfg NetConfig) (*Network, error) {
 		blocked:     make(map[path]bool),
 		clogUntil:   make(map[path]time.Duration),
 		lastArrival: make(map[path]time.Duration),
-		counters:    counterSet{},
 	}, nil
 }
 
@@ -227,24 +304,24 @@ func (n *Network) send(m netio.Message) error {
 	if _, ok := n.state[m.To]; !ok {
 		return netio.ErrUnknownPeer
 	}
-	n.counters.inc(CounterSend)
+	n.counters.inc(netSend)
 	if n.state[m.From] != NodeUp {
-		n.counters.inc(CounterDownSend)
+		n.counters.inc(netDownSend)
 		return nil
 	}
 	if n.inFlight >= n.cfg.InFlightMax {
-		n.counters.inc(CounterQueueFull)
+		n.counters.inc(netQueueFull)
 		return netio.ErrQueueFull
 	}
 	// Copy so the sender reusing its buffer cannot change what arrives.
 	m.Payload = append([]byte(nil), m.Payload...)
 	if n.roll(n.cfg.DropProb) {
-		n.counters.inc(CounterDrop)
+		n.counters.inc(netDrop)
 		return nil
 	}
 	n.schedule(m, n.arrival(path{m.From, m.To}))
 	if n.roll(n.cfg.DupProb) && n.inFlight < n.cfg.InFlightMax {
-		n.counters.inc(CounterDup)
+		n.counters.inc(netDup)
 		// The duplicate takes its own path through the network.
 		n.schedule(m, n.k.Now()+n.reorderedLatency())
 	}
@@ -273,7 +350,7 @@ func (n *Network) reorderedLatency() time.Duration {
 // arrival, unless the reorder fault fires.
 func (n *Network) arrival(p path) time.Duration {
 	if n.roll(n.cfg.ReorderProb) {
-		n.counters.inc(CounterReorder)
+		n.counters.inc(netReorder)
 		return n.k.Now() + n.reorderedLatency()
 	}
 	at := max(n.k.Now()+n.latency(), n.lastArrival[p])
@@ -286,7 +363,22 @@ func (n *Network) schedule(m netio.Message, at time.Duration) {
 	if n.inFlight > n.cfg.InFlightMax {
 		panic("sim: in-flight bound exceeded")
 	}
-	n.k.Schedule(at-n.k.Now(), "net.deliver", func() { n.deliver(m) })
+	d := n.newDelivery()
+	d.m = m
+	n.k.Schedule(at-n.k.Now(), "net.deliver", d.run)
+}
+
+// newDelivery takes a spent delivery from the pool, or makes one.
+func (n *Network) newDelivery() *delivery {
+	if k := len(n.free); k > 0 {
+		d := n.free[k-1]
+		n.free[k-1] = nil
+		n.free = n.free[:k-1]
+		return d
+	}
+	d := &delivery{net: n}
+	d.run = d.fire
+	return d
 }
 
 // deliver applies the faults in force at arrival time, so a partition or
@@ -295,17 +387,17 @@ func (n *Network) deliver(m netio.Message) {
 	n.inFlight--
 	p := path{m.From, m.To}
 	if n.blocked[p] {
-		n.counters.inc(CounterPartitionDrop)
+		n.counters.inc(netPartitionDrop)
 		return
 	}
 	if until := n.clogUntil[p]; until > n.k.Now() {
-		n.counters.inc(CounterClogDelay)
+		n.counters.inc(netClogDelay)
 		n.schedule(m, until)
 		return
 	}
 	switch n.state[m.To] {
 	case NodeCrashed:
-		n.counters.inc(CounterDownDrop)
+		n.counters.inc(netDownDrop)
 		return
 	case NodePaused:
 		n.hold(m)
@@ -313,10 +405,10 @@ func (n *Network) deliver(m netio.Message) {
 	}
 	ep := n.endpoints[m.To]
 	if ep == nil || ep.closed {
-		n.counters.inc(CounterClosedDrop)
+		n.counters.inc(netClosedDrop)
 		return
 	}
-	n.counters.inc(CounterDeliver)
+	n.counters.inc(netDeliver)
 	n.k.TraceU64(uint64(m.From))
 	n.k.TraceU64(uint64(m.To))
 	n.k.TraceU64(uint64(m.Type))
@@ -326,10 +418,10 @@ func (n *Network) deliver(m netio.Message) {
 
 func (n *Network) hold(m netio.Message) {
 	if len(n.held[m.To]) >= n.cfg.HeldPerNodeMax {
-		n.counters.inc(CounterHoldOverflow)
+		n.counters.inc(netHoldOverflow)
 		return
 	}
-	n.counters.inc(CounterPauseHold)
+	n.counters.inc(netPauseHold)
 	n.held[m.To] = append(n.held[m.To], m)
 }
 
@@ -430,4 +522,4 @@ func (n *Network) InFlight() int { return n.inFlight }
 func (n *Network) Counters() []Counter { return n.counters.sorted() }
 
 // Count returns one counter's value.
-func (n *Network) Count(name string) uint64 { return n.counters[name] }
+func (n *Network) Count(name string) uint64 { return n.counters.get(name) }
