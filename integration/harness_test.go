@@ -49,15 +49,37 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort asks the kernel for a free loopback port.
+// portsHandedOut remembers every port freePort returned: the kernel may
+// hand a just-closed ephemeral port out again, and two listeners of one
+// server given the same port fail its start-up.
+var portsHandedOut = struct {
+	sync.Mutex
+	seen map[int]bool
+}{seen: map[int]bool{}}
+
+// freePortTriesMax bounds the retries for a port not handed out before.
+const freePortTriesMax = 100
+
+// freePort asks the kernel for a free loopback port that this process has
+// not handed out before.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsHandedOut.Lock()
+	defer portsHandedOut.Unlock()
+	for range freePortTriesMax {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portsHandedOut.seen[port] {
+			portsHandedOut.seen[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no unused loopback port after %d tries", freePortTriesMax)
+	return 0
 }
 
 // proc is one lineradb-server process.
