@@ -140,7 +140,7 @@ type Kernel struct {
 	pending map[EventID]*event
 	streams map[string]*rand.Rand
 
-	trace     hasher
+	trace     traceHasher
 	processed uint64
 	checks    []check
 	err       error
@@ -158,10 +158,9 @@ func NewKernel(seed uint64) *Kernel {
 		seqNext:         1,
 		pending:         make(map[EventID]*event),
 		streams:         make(map[string]*rand.Rand),
-		trace:           newHasher(),
+		trace:           newTraceHasher(seed),
 		EventsPerRunMax: EventsPerRunMaxDefault,
 	}
-	k.trace.writeU64(seed)
 	return k
 }
 
@@ -260,7 +259,7 @@ func (k *Kernel) Trace(b []byte) { k.trace.writeBytes(b) }
 func (k *Kernel) TraceU64(v uint64) { k.trace.writeU64(v) }
 
 // TraceHash returns the running hash of everything processed so far.
-func (k *Kernel) TraceHash() uint64 { return k.trace.sum }
+func (k *Kernel) TraceHash() uint64 { return k.trace.final() }
 
 // AddCheck registers fn to run after every event. The first error stops the
 // kernel: Step returns false and Err reports it, wrapped with the check's

@@ -412,7 +412,7 @@ func (n *Network) deliver(m netio.Message) {
 	n.k.TraceU64(uint64(m.From))
 	n.k.TraceU64(uint64(m.To))
 	n.k.TraceU64(uint64(m.Type))
-	n.k.TraceU64(hashBytes(m.Payload))
+	n.k.TraceU64(payloadDigest(m.Payload))
 	ep.h(m)
 }
 
