@@ -2,8 +2,9 @@
 // history format (Recorder, History, its text dump) and three checkers,
 // one per workload the simulator (and later a real cluster) runs:
 //
-//   - Linearizable: a key-value register (get, put, compare-and-set) checked
-//     for linearizability by porcupine, with an HTML visualization;
+//   - Linearizable: a key-value register (get, put, compare-and-set,
+//     delete, delete-range) checked for linearizability by porcupine, with
+//     an HTML visualization;
 //   - CheckBank: transfers between accounts and snapshot reads of every
 //     balance, checked against the conserved total;
 //   - CheckListAppend: transactions of [append k v] and [r k] micro-ops,
@@ -38,15 +39,20 @@
 // # Register (register.go)
 //
 // Model: every key is an independent register holding an int64 or
-// nothing. The history is partitioned by key (a history of independent
-// objects is linearizable iff each object's is). Ambiguous put/cas stay in
+// nothing; a delete makes it hold nothing (later gets find nothing, a cas
+// fails) until the next put. A delete-range [a, b) is split into one
+// delete per key sharing the range's interval (at most DeleteRangeKeysMax
+// keys, checked by Invoke and Validate). The history is partitioned by key
+// (a history of independent objects is linearizable iff each object's
+// is). Ambiguous put/cas/delete/delete-range stay in
 // with their return moved past the end of the history and an output that
 // matches any outcome, so porcupine may place them anywhere after their
 // invocation, including "after everything", i.e. never; ambiguous gets and
 // failed operations are dropped. Proves: there is a single order of the
 // operations, consistent with real time, in which every get returns the
-// latest put or successful cas. It catches stale reads, lost updates and
-// reads of values never (or not yet) written.
+// latest put or successful cas, or nothing if a delete came after it. It
+// catches stale reads, lost updates, reads of values never (or not yet)
+// written, and deleted values that come back.
 //
 // # Bank (bank.go)
 //

@@ -92,6 +92,10 @@ func (op Op) String() string {
 		return fmt.Sprintf("put k%d %d", op.Key, op.Value)
 	case KindCAS:
 		return fmt.Sprintf("cas k%d %d->%d", op.Key, op.Expect, op.Value)
+	case KindDelete:
+		return fmt.Sprintf("delete k%d", op.Key)
+	case KindDeleteRange:
+		return fmt.Sprintf("delete-range [k%d,k%d)", op.Key, op.KeyEnd)
 	case KindTransfer:
 		return fmt.Sprintf("transfer %d->%d %d", op.From, op.To, op.Amount)
 	case KindReadAll:

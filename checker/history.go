@@ -11,7 +11,9 @@ import (
 type OpID int
 
 // Kind is the operation type. The three workloads use disjoint kinds:
-// register (Get, Put, CAS), bank (Transfer, ReadAll), list-append (Txn).
+// register (Get, Put, CAS, Delete, DeleteRange), bank (Transfer,
+// ReadAll), list-append (Txn). New kinds are appended so the numbers of
+// the old ones never change.
 type Kind uint8
 
 const (
@@ -21,9 +23,17 @@ const (
 	KindTransfer
 	KindReadAll
 	KindTxn
+	KindDelete
+	KindDeleteRange
+	kindEnd // one past the last valid kind
 )
 
-var kindNames = [...]string{"?", "get", "put", "cas", "transfer", "read-all", "txn"}
+var kindNames = [...]string{"?", "get", "put", "cas", "transfer", "read-all", "txn", "delete", "delete-range"}
+
+// DeleteRangeKeysMax bounds the keys one DeleteRange may cover: the
+// register checker turns it into one operation per key, so a malformed
+// history must not be able to ask for billions.
+const DeleteRangeKeysMax = 64
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -53,8 +63,11 @@ type Micro struct {
 // Op is what a client asked for. Only the fields its Kind names are used.
 type Op struct {
 	Kind Kind
-	// Key is the register key (get, put, cas).
+	// Key is the register key (get, put, cas, delete), or the first key
+	// of a delete-range.
 	Key int64
+	// KeyEnd is the end (exclusive) of a delete-range's keys [Key, KeyEnd).
+	KeyEnd int64
 	// Value is the value written by put, or the new value of cas.
 	Value int64
 	// Expect is the value cas compares against.
@@ -76,6 +89,13 @@ func Put(key, value int64) Op { return Op{Kind: KindPut, Key: key, Value: value}
 func CAS(key, expect, value int64) Op {
 	return Op{Kind: KindCAS, Key: key, Expect: expect, Value: value}
 }
+
+// Delete removes a register's value: later gets find nothing, and a cas
+// fails, until the next put.
+func Delete(key int64) Op { return Op{Kind: KindDelete, Key: key} }
+
+// DeleteRange deletes the registers [from, to) in one atomic step.
+func DeleteRange(from, to int64) Op { return Op{Kind: KindDeleteRange, Key: from, KeyEnd: to} }
 
 // Transfer moves amount from account from to account to, atomically.
 func Transfer(from, to int, amount int64) Op {
@@ -213,8 +233,8 @@ func (r *Recorder) Invoke(client int, op Op, at time.Duration) (OpID, error) {
 	if len(r.h.Records) >= r.opsMax {
 		return -1, fmt.Errorf("%w: %d operations", ErrHistoryFull, r.opsMax)
 	}
-	if op.Kind < KindGet || op.Kind > KindTxn {
-		return -1, fmt.Errorf("%w: kind %d", ErrBadOp, op.Kind)
+	if err := op.validate(); err != nil {
+		return -1, err
 	}
 	if err := r.advance(at); err != nil {
 		return -1, err
@@ -319,6 +339,9 @@ func (h History) Validate() error {
 		if rec.ID != OpID(i) {
 			return fmt.Errorf("%w: record %d has id %d", ErrBadOp, i, rec.ID)
 		}
+		if err := rec.Op.validate(); err != nil {
+			return fmt.Errorf("op %d: %w", i, err)
+		}
 		if rec.Status > StatusUnknown {
 			return fmt.Errorf("%w: op %d has %s", ErrBadOp, i, rec.Status)
 		}
@@ -326,6 +349,21 @@ func (h History) Validate() error {
 			return fmt.Errorf("%w: op %d returns at %v before its invocation at %v",
 				ErrTimeBackwards, i, rec.ReturnTime, rec.InvokeTime)
 		}
+	}
+	return nil
+}
+
+// validate checks what the checkers rely on in an op: a known kind, and a
+// delete-range over a non-empty span of at most DeleteRangeKeysMax keys.
+func (op Op) validate() error {
+	if op.Kind < KindGet || op.Kind >= kindEnd {
+		return fmt.Errorf("%w: kind %d", ErrBadOp, op.Kind)
+	}
+	if op.Kind != KindDeleteRange {
+		return nil
+	}
+	if op.KeyEnd <= op.Key || uint64(op.KeyEnd-op.Key) > DeleteRangeKeysMax {
+		return fmt.Errorf("%w: delete-range [%d,%d) outside 1..%d keys", ErrBadOp, op.Key, op.KeyEnd, DeleteRangeKeysMax)
 	}
 	return nil
 }

@@ -117,13 +117,17 @@ func genRegister(rng *rand.Rand, n, ambiguousPct int) []genOp {
 		g := &ops[i]
 		g.client = i % 6
 		key := int64(rng.IntN(3))
-		switch rng.IntN(3) {
-		case 0:
+		switch rng.IntN(6) {
+		case 0, 1:
 			g.op = Get(key)
-		case 1:
+		case 2:
 			g.op = Put(key, int64(rng.IntN(4)))
-		default:
+		case 3:
 			g.op = CAS(key, int64(rng.IntN(4)), int64(rng.IntN(4)))
+		case 4:
+			g.op = Delete(key)
+		default:
+			g.op = DeleteRange(key, key+1+int64(rng.IntN(2)))
 		}
 		genTimes(rng, g, ambiguousPct, n)
 	}
@@ -139,6 +143,12 @@ func genRegister(rng *rand.Rand, n, ambiguousPct int) []genOp {
 			g.reply = Reply{Found: present, Value: cur}
 		case KindPut:
 			state[g.op.Key] = g.op.Value
+		case KindDelete:
+			delete(state, g.op.Key)
+		case KindDeleteRange:
+			for k := g.op.Key; k < g.op.KeyEnd; k++ {
+				delete(state, k)
+			}
 		case KindCAS:
 			if present && cur == g.op.Expect {
 				state[g.op.Key] = g.op.Value
@@ -175,6 +185,31 @@ func TestRandomRegisterCorruptionRejected(t *testing.T) {
 		h.Records[i].Reply = Reply{Found: true, Value: 1000 + int64(i)}
 		if res := mustLinearizable(t, h); res.OK {
 			t.Fatalf("corrupted get #%d accepted:\n%s", i, h)
+		}
+	})
+}
+
+func TestRandomRegisterResurrectionRejected(t *testing.T) {
+	forEachSeed(t, "register resurrection", func(t *testing.T, rng *rand.Rand) {
+		ops := genRegister(rng, 30, 0)
+		end := 0
+		for _, g := range ops {
+			end = max(end, g.ret)
+		}
+		// After everything: put, delete (alone or in a range), and a get
+		// that still sees the put. No order brings the value back.
+		key := int64(rng.IntN(3))
+		del := Delete(key)
+		if rng.IntN(2) == 0 {
+			del = DeleteRange(key-int64(rng.IntN(2)), key+1+int64(rng.IntN(2)))
+		}
+		ops = append(ops,
+			genOp{client: 7, op: Put(key, 77), inv: end + 1, ret: end + 2, status: StatusOK},
+			genOp{client: 7, op: del, inv: end + 3, ret: end + 4, status: StatusOK},
+			genOp{client: 8, op: Get(key), inv: end + 5, ret: end + 6, status: StatusOK, reply: got(77)})
+		h := record(t, ops)
+		if res := mustLinearizable(t, h); res.OK {
+			t.Fatalf("get after a completed %s saw the deleted value:\n%s", del, h)
 		}
 	})
 }

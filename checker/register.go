@@ -11,12 +11,19 @@ import (
 )
 
 // The key-value register model: each key is an independent register
-// holding an int64 or nothing, with get, put and compare-and-set. Keys are
-// independent, so the history is partitioned by key and each partition is
-// checked alone (a history is linearizable iff every key's is).
+// holding an int64 or nothing, with get, put, compare-and-set and delete.
+// Keys are independent, so the history is partitioned by key and each
+// partition is checked alone (a history is linearizable iff every key's
+// is). A delete-range of [a, b) is one atomic step on several registers;
+// it becomes one delete per key, all with the range's invocation and
+// return: the range's single linearization point lies in that interval,
+// and each key's delete may take it there, so no per-key history loses a
+// valid linearization. (Per-key checking cannot see whether the keys were
+// deleted at the same instant; that atomicity is the list-append and bank
+// checkers' business, not the register's.)
 //
 // Ambiguous operations follow the standard technique (Knossos, Jepsen):
-//   - a put or cas whose outcome is unknown stays in the history with its
+//   - a put, cas, delete or delete-range whose outcome is unknown stays in the history with its
 //     return moved past the end of the history and an output that matches
 //     any outcome. Porcupine may then linearize it anywhere after its
 //     invocation, including after everything else, which is the same as
@@ -30,10 +37,13 @@ type regState struct {
 	value   int64
 }
 
-// regInput is what porcupine sees as an operation's input.
+// regInput is what porcupine sees as an operation's input: the client's
+// op and the one register it acts on (key differs from op.Key only for
+// the keys of a delete-range after the first).
 type regInput struct {
-	op Op
-	id OpID
+	op  Op
+	id  OpID
+	key int64
 }
 
 // regOutput is an operation's observed result; unknown matches anything.
@@ -83,6 +93,8 @@ func regStep(s regState, op Op, out regOutput) (bool, interface{}) {
 		return true, s
 	case KindPut:
 		return true, regState{present: true, value: op.Value}
+	case KindDelete, KindDeleteRange:
+		return true, regState{}
 	case KindCAS:
 		matches := s.present && s.value == op.Expect
 		if out.unknown {
@@ -104,6 +116,9 @@ func regStep(s regState, op Op, out regOutput) (bool, interface{}) {
 
 func describeRegOp(in regInput, out regOutput) string {
 	s := fmt.Sprintf("#%d %s", in.id, in.op)
+	if in.op.Kind == KindDeleteRange {
+		s += fmt.Sprintf(" (k%d)", in.key)
+	}
 	switch {
 	case out.unknown:
 		return s + " -> ?"
@@ -124,7 +139,7 @@ func describeRegOp(in regInput, out regOutput) string {
 func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 	byKey := make(map[int64][]porcupine.Operation)
 	for _, op := range ops {
-		k := op.Input.(regInput).op.Key
+		k := op.Input.(regInput).key
 		byKey[k] = append(byKey[k], op)
 	}
 	keys := slices.Sorted(maps.Keys(byKey))
@@ -136,8 +151,9 @@ func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 }
 
 // RegisterOperations converts the register operations of h (get, put,
-// cas) to porcupine operations, applying the ambiguity rules above. Other
-// kinds are ignored. Exposed so callers can feed porcupine directly.
+// cas, delete, delete-range) to porcupine operations, applying the
+// ambiguity rules above; a delete-range becomes one operation per key.
+// Other kinds are ignored. Exposed so callers can feed porcupine directly.
 func RegisterOperations(h History) []porcupine.Operation {
 	// One past the end of the history stands for "+infinity": nothing
 	// happens after it, and it keeps the visualization's axis finite.
@@ -150,7 +166,15 @@ func RegisterOperations(h History) []porcupine.Operation {
 	for i := range h.Records {
 		rec := &h.Records[i]
 		op, keep := registerOperation(rec, end)
-		if keep {
+		if !keep {
+			continue
+		}
+		if rec.Op.Kind != KindDeleteRange {
+			ops = append(ops, op)
+			continue
+		}
+		for k := rec.Op.Key; k < rec.Op.KeyEnd; k++ {
+			op.Input = regInput{op: rec.Op, id: rec.ID, key: k}
 			ops = append(ops, op)
 		}
 	}
@@ -159,7 +183,10 @@ func RegisterOperations(h History) []porcupine.Operation {
 
 func registerOperation(rec *Record, end int64) (porcupine.Operation, bool) {
 	k := rec.Op.Kind
-	if k != KindGet && k != KindPut && k != KindCAS {
+	// A malformed op (which Linearizable refuses through Validate) is
+	// skipped here rather than expanded: a hostile delete-range must not
+	// become billions of operations.
+	if !isRegisterKind(k) || rec.Op.validate() != nil {
 		return porcupine.Operation{}, false
 	}
 	if rec.Status == StatusFail || (k == KindGet && rec.ambiguous()) {
@@ -167,7 +194,7 @@ func registerOperation(rec *Record, end int64) (porcupine.Operation, bool) {
 	}
 	op := porcupine.Operation{
 		ClientId: rec.Client,
-		Input:    regInput{op: rec.Op, id: rec.ID},
+		Input:    regInput{op: rec.Op, id: rec.ID, key: rec.Op.Key},
 		Call:     int64(rec.InvokeTime),
 		Return:   int64(rec.ReturnTime),
 		Metadata: rec.ID,
@@ -179,6 +206,14 @@ func registerOperation(rec *Record, end int64) (porcupine.Operation, bool) {
 	}
 	op.Output = regOutput{found: rec.Reply.Found, value: rec.Reply.Value, swapped: rec.Reply.Swapped}
 	return op, true
+}
+
+func isRegisterKind(k Kind) bool {
+	switch k {
+	case KindGet, KindPut, KindCAS, KindDelete, KindDeleteRange:
+		return true
+	}
+	return false
 }
 
 // LinearizabilityResult is the verdict of Linearizable.
@@ -235,7 +270,7 @@ func failedKeys(model porcupine.Model, ops []porcupine.Operation) []int64 {
 	var keys []int64
 	for _, part := range partitionByKey(ops) {
 		if !porcupine.CheckOperations(single, part) {
-			keys = append(keys, part[0].Input.(regInput).op.Key)
+			keys = append(keys, part[0].Input.(regInput).key)
 		}
 	}
 	return keys
