@@ -345,7 +345,8 @@ func (s *Server) startPG() error {
 		// that does not ask for it is refused with 28000.
 		ln = tlsRequiredListener{Listener: ln}
 	}
-	sqlBackend := &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}, Superuser: c.Security.Auth.Superuser, Rand: rand.Reader}
+	sqlBackend := &pgwire.SQLBackend{Store: s.store, Clock: clock.Real{}, Superuser: c.Security.Auth.Superuser, Rand: rand.Reader,
+		WorkMemBytes: int64(c.Server.WorkMemMB) << 20}
 	backend := &meteredBackend{inner: sqlBackend, limits: s.lim, queries: s.ql}
 	s.pg = pgwire.NewServer(pgwire.ServerConfig{
 		Backend: backend, Auth: auth, TLS: tlsCfg, MaxConnections: c.Server.MaxConnections,

@@ -89,7 +89,23 @@
 // # Limits and cancellation
 //
 // SessionConfig.MaxResultRows (and SetMaxResultRows) fails a statement
-// whose result exceeds it with 54000. SessionConfig.Interrupted is polled
+// whose result exceeds it with 54000.
+//
+// Work memory: SessionConfig.WorkMemBytes is the session's work_mem
+// (the server's server.work_mem_mb; SET work_mem '64kB'|'4MB'|... and
+// RESET change it per session, within PostgreSQL's 64kB..2097151kB; 0,
+// for tests and the simulator, is unlimited and SHOWs "unlimited"). Each
+// statement has one account of that size, charged with an estimate of
+// the rows (datum sizes plus a fixed per-row overhead, exec's rowBytes)
+// and hash entries held at once by sorts, hash and nested-loop joins,
+// aggregation tables, DISTINCT and set-operation sets, recursive CTEs,
+// materialised CTEs, cached subquery results and the buffered result.
+// A statement past it fails with 53200 naming work_mem and the operator.
+// Deliberate difference from PostgreSQL: PostgreSQL spills sorts and
+// hashes to temporary files past work_mem, counts each operator
+// separately and streams the result; LineraDB does not spill yet, so
+// the budget is a hard per-statement limit that also covers the result
+// it buffers (a big SELECT or COPY TO needs a bigger work_mem). SessionConfig.Interrupted is polled
 // before every kv operation and every few hundred rows of work; the error
 // it returns (57014 for a cancel request or statement_timeout) ends the
 // statement, which then fails like any other.

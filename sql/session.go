@@ -52,6 +52,13 @@ type SessionConfig struct {
 	// 0 means no limit beyond the executor's own work bound. The server
 	// sets it from config (max_result_rows); SetMaxResultRows changes it.
 	MaxResultRows int64
+	// WorkMemBytes is the session's initial work_mem (SET work_mem
+	// changes it, RESET restores this): the bytes one statement's sorts,
+	// hash tables, materialised CTEs and buffered result may hold at
+	// once; past it the statement fails with 53200. 0 means unlimited
+	// (tests and the simulator). The server sets it from
+	// server.work_mem_mb.
+	WorkMemBytes int64
 	// Interrupted is polled while a statement executes (between kv
 	// operations and every few hundred rows); a non-nil return (pgwire's
 	// 57014 for a cancel request or statement_timeout) stops the statement
@@ -102,6 +109,9 @@ type Session struct {
 	cfg      SessionConfig
 	settings map[string]string
 	loc      *time.Location
+	// workMemBytes is work_mem as SET (kept apart from settings: its
+	// default is per session, from SessionConfig.WorkMemBytes).
+	workMemBytes int64
 
 	state         txnState
 	txn           *kvbuf.Buffer
@@ -141,7 +151,11 @@ func NewSession(cfg SessionConfig) *Session {
 	if cfg.Database == "" {
 		cfg.Database = "lineradb"
 	}
-	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC, cat: catalog.NewCache(), parses: newParseCache()}
+	if cfg.WorkMemBytes < 0 {
+		panic("sql: negative SessionConfig.WorkMemBytes")
+	}
+	return &Session{cfg: cfg, settings: maps.Clone(defaultSettings), loc: time.UTC, workMemBytes: cfg.WorkMemBytes,
+		cat: catalog.NewCache(), parses: newParseCache()}
 }
 
 // Start runs a simple-protocol query string (one or more statements).
@@ -478,6 +492,7 @@ func (s *Session) setVar(x *ast.SetVar) {
 			}
 		}
 		s.loc = time.UTC
+		s.workMemBytes = s.cfg.WorkMemBytes
 		s.add(Result{Tag: "RESET"})
 		return
 	}
@@ -545,7 +560,8 @@ func (s *Session) run(q queued) Result {
 
 func (s *Session) ctx(params []typesDatum) *exec.Ctx {
 	return &exec.Ctx{Txn: s.kvTxn(), Loc: s.loc, TxnStart: s.txnStart, StmtTime: s.now(), Params: params,
-		User: s.cfg.User, Database: s.cfg.Database, Setting: s.ctxSetting, Interrupted: s.cfg.Interrupted}
+		User: s.cfg.User, Database: s.cfg.Database, Setting: s.ctxSetting, Interrupted: s.cfg.Interrupted,
+		WorkMemBytes: s.workMemBytes}
 }
 
 func (s *Session) executePrepared(p *exec.Prepared, params []typesDatum) Result {

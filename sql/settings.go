@@ -2,9 +2,11 @@ package sql
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lineradb/lineradb/sql/exec"
 	"github.com/lineradb/lineradb/sql/sqlerr"
 	"github.com/lineradb/lineradb/sql/types"
 )
@@ -38,6 +40,8 @@ func (s *Session) setting(name string) (string, bool) {
 			return "on", true
 		}
 		return "off", true
+	case "work_mem":
+		return exec.FormatWorkMem(s.workMemBytes), true
 	}
 	v, ok := s.settings[name]
 	return v, ok
@@ -45,6 +49,9 @@ func (s *Session) setting(name string) (string, bool) {
 
 func (s *Session) set(name string, values []string, toDefault bool) error {
 	name = strings.ToLower(name)
+	if name == "work_mem" {
+		return s.setWorkMem(values, toDefault)
+	}
 	if _, ok := defaultSettings[name]; !ok {
 		if !strings.Contains(name, ".") { // custom "a.b" settings are allowed
 			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
@@ -86,6 +93,56 @@ func (s *Session) set(name string, values []string, toDefault bool) error {
 	}
 	s.settings[name] = v
 	return nil
+}
+
+// work_mem's range in kB, as PostgreSQL's (64kB to 2GB - 1kB).
+const (
+	workMemKBMin = 64
+	workMemKBMax = 2_097_151
+)
+
+// setWorkMem is SET work_mem: an integer in kB, or a number with a unit
+// (kB, MB, GB), as PostgreSQL takes it.
+func (s *Session) setWorkMem(values []string, toDefault bool) error {
+	if toDefault {
+		s.workMemBytes = s.cfg.WorkMemBytes
+		return nil
+	}
+	v := strings.TrimSpace(strings.Join(values, ", "))
+	kb, ok := parseMemoryKB(v)
+	if !ok {
+		return sqlerr.New(sqlerr.InvalidParameterValue, "invalid value for parameter \"work_mem\": %q", v).
+			WithHint("Valid units for this parameter are \"kB\", \"MB\" and \"GB\".")
+	}
+	if kb < workMemKBMin || kb > workMemKBMax {
+		return sqlerr.New(sqlerr.InvalidParameterValue, "%d kB is outside the valid range for parameter \"work_mem\" (%d .. %d)", kb, workMemKBMin, workMemKBMax)
+	}
+	s.workMemBytes = kb * 1024
+	return nil
+}
+
+// parseMemoryKB reads "4096", "64kB", "4MB" or "1GB" as kB.
+func parseMemoryKB(v string) (int64, bool) {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 10 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	switch strings.TrimSpace(v[i:]) {
+	case "", "kB":
+		return n, true
+	case "MB":
+		return n * 1024, true
+	case "GB":
+		return n * 1024 * 1024, true
+	}
+	return 0, false
 }
 
 // loadZone accepts UTC, fixed offsets and IANA names.

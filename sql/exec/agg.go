@@ -257,6 +257,7 @@ func (n *aggNode) run(c *Ctx) ([]types.Row, error) {
 		return nil, err
 	}
 	a := n.agg
+	defer c.mem.release(c.mem.mark())
 	index := map[string]*group{}
 	var order []*group
 	for _, r := range rows {
@@ -269,6 +270,9 @@ func (n *aggNode) run(c *Ctx) ([]types.Row, error) {
 		h := types.RowHashKey(key)
 		g, ok := index[h]
 		if !ok {
+			if err := c.mem.grow(opAggregate, groupBytes+rowBytes(key)+hashKeyBytes(h)); err != nil {
+				return nil, err
+			}
 			g = &group{key: key, accs: newAccumulators(a.aggs)}
 			index[h] = g
 			order = append(order, g)

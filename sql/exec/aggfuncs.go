@@ -132,6 +132,9 @@ func accumulate(c *Ctx, g *group, specs []*aggSpec, r types.Row) error {
 		if types.IsNull(vals[0]) && s.name != "array_agg" {
 			continue // aggregates but array_agg skip NULL inputs
 		}
+		if err := c.mem.grow(opAggregate, rowBytes(vals)); err != nil {
+			return err
+		}
 		g.accs[i].rows = append(g.accs[i].rows, vals)
 		if err := checkRows(len(g.accs[i].rows)); err != nil {
 			return err

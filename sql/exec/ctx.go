@@ -32,8 +32,12 @@ type Ctx struct {
 	// and before every kv operation; a non-nil error (57014 from a cancel
 	// request or statement timeout) stops the statement with it.
 	Interrupted func() error
+	// WorkMemBytes is the statement's work_mem: the bytes its operators
+	// may hold at once (workmem.go); 0 means unlimited.
+	WorkMemBytes int64
 
 	polls int
+	mem   workMem
 
 	outer [][]types.Datum // rows of enclosing queries, innermost last
 	cache map[any][]types.Row

@@ -12,7 +12,9 @@
 //  2. Prepared.Execute(ctx) runs synchronously on ctx.Txn and returns the
 //     rows and command tag. It never begins or commits a transaction.
 //  3. Errors are *sqlerr.Error; resource limits (work rows, series
-//     length, nesting) become 54000/54001 errors, never a hang or panic.
+//     length, nesting) become 54000/54001 errors, never a hang or panic;
+//     Ctx.WorkMemBytes bounds the bytes the statement's operators hold at
+//     once (workmem.go), past it 53200 (no spilling to disk).
 //  4. If Ctx.Interrupted is set it is polled before every kv operation and
 //     every pollRowsInterval rows of work; its error ends the statement.
 //  5. COPY: PrepareCopyFrom gives the data's columns and an Insert of typed

@@ -32,14 +32,14 @@ func (n *joinNode) run(c *Ctx) ([]types.Row, error) {
 	if len(ls) > 0 {
 		lw = len(ls[0])
 	}
-	var table map[string][]int
-	if len(n.lkeys) > 0 {
-		table = map[string][]int{}
-		for j, r := range rs {
-			if k, ok := keyOf(r, n.rkeys); ok {
-				table[k] = append(table[k], j)
-			}
-		}
+	op := n.memOp()
+	defer c.mem.release(c.mem.mark())
+	if err := c.mem.growRows(op, rs); err != nil {
+		return nil, err
+	}
+	table, err := n.buildTable(c, rs)
+	if err != nil {
+		return nil, err
 	}
 	rightMatched := make([]bool, len(rs))
 	var out []types.Row
@@ -69,6 +69,9 @@ func (n *joinNode) run(c *Ctx) ([]types.Row, error) {
 			}
 			matched = true
 			rightMatched[j] = true
+			if err := c.mem.grow(op, rowBytes(row)); err != nil {
+				return nil, err
+			}
 			out = append(out, row)
 			if err := checkRows(len(out)); err != nil {
 				return nil, err
@@ -86,6 +89,36 @@ func (n *joinNode) run(c *Ctx) ([]types.Row, error) {
 		}
 	}
 	return out, nil
+}
+
+// memOp names the join in work_mem errors, as EXPLAIN does.
+func (n *joinNode) memOp() string {
+	if len(n.lkeys) > 0 {
+		return opHashJoin
+	}
+	return opLoopJoin
+}
+
+// buildTable hashes the right rows by the join keys (nil for a nested
+// loop), charging the table to work_mem.
+func (n *joinNode) buildTable(c *Ctx, rs []types.Row) (map[string][]int, error) {
+	if len(n.lkeys) == 0 {
+		return nil, nil
+	}
+	table := map[string][]int{}
+	for j, r := range rs {
+		k, ok := keyOf(r, n.rkeys)
+		if !ok {
+			continue
+		}
+		if _, dup := table[k]; !dup {
+			if err := c.mem.grow(opHashJoin, hashKeyBytes(k)); err != nil {
+				return nil, err
+			}
+		}
+		table[k] = append(table[k], j)
+	}
+	return table, nil
 }
 
 func allIndexes(n int) []int {

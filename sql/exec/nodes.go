@@ -130,6 +130,10 @@ func (n *sortNode) run(c *Ctx) ([]types.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.mem.release(c.mem.mark())
+	if err := c.mem.growRows(opSort, rows); err != nil {
+		return nil, err
+	}
 	sortRows(rows, n.keys)
 	return rows, nil
 }
@@ -226,6 +230,7 @@ func (n *distinctNode) run(c *Ctx) ([]types.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.mem.release(c.mem.mark())
 	seen := map[string]bool{}
 	out := rows[:0:0]
 	for _, r := range rows {
@@ -235,6 +240,9 @@ func (n *distinctNode) run(c *Ctx) ([]types.Row, error) {
 		}
 		h := types.RowHashKey(k)
 		if !seen[h] {
+			if err := c.mem.grow(opUnique, hashKeyBytes(h)); err != nil {
+				return nil, err
+			}
 			seen[h] = true
 			out = append(out, r)
 		}
@@ -279,17 +287,30 @@ func (n *setOpNode) run(c *Ctx) ([]types.Row, error) {
 	if err := checkRows(len(l) + len(r)); err != nil {
 		return nil, err
 	}
+	defer c.mem.release(c.mem.mark())
+	if err := c.mem.growRows(n.op, l); err != nil {
+		return nil, err
+	}
+	if err := c.mem.growRows(n.op, r); err != nil {
+		return nil, err
+	}
 	switch n.op {
 	case "UNION":
 		out := append(append([]types.Row{}, l...), r...)
 		if !n.all {
-			return dedup(out), nil
+			return dedup(c, n.op, out)
 		}
 		return out, nil
 	}
 	counts := map[string]int{}
 	for _, row := range r {
-		counts[types.RowHashKey(row)]++
+		h := types.RowHashKey(row)
+		if counts[h] == 0 {
+			if err := c.mem.grow(n.op, hashKeyBytes(h)); err != nil {
+				return nil, err
+			}
+		}
+		counts[h]++
 	}
 	var out []types.Row
 	emitted := map[string]bool{}
@@ -318,17 +339,21 @@ func (n *setOpNode) run(c *Ctx) ([]types.Row, error) {
 	return out, nil
 }
 
-func dedup(rows []types.Row) []types.Row {
+// dedup keeps the first of equal rows, charging its hash set to op.
+func dedup(c *Ctx, op string, rows []types.Row) ([]types.Row, error) {
 	seen := map[string]bool{}
 	out := rows[:0:0]
 	for _, r := range rows {
 		h := types.RowHashKey(r)
 		if !seen[h] {
+			if err := c.mem.grow(op, hashKeyBytes(h)); err != nil {
+				return nil, err
+			}
 			seen[h] = true
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (n *setOpNode) explain() (string, []node) {

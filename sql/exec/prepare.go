@@ -43,7 +43,11 @@ func (p *Prepared) Execute(c *Ctx) (res Result, err error) {
 		}
 		c.Txn = &interruptTxn{Txn: c.Txn, interrupted: c.Interrupted}
 	}
+	c.mem = workMem{budgetBytes: c.WorkMemBytes}
 	res, err = p.run(c)
+	if err == nil {
+		err = c.mem.holdRows(opResult, res.Rows) // buffered until sent
+	}
 	if err != nil {
 		return Result{}, sqlerr.Wrap(err)
 	}

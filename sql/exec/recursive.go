@@ -38,8 +38,12 @@ func (n *recursiveNode) run(c *Ctx) ([]types.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.mem.release(c.mem.mark())
 	seen := map[string]bool{}
-	work := n.fresh(rows, seen)
+	work, err := n.fresh(c, rows, seen)
+	if err != nil {
+		return nil, err
+	}
 	result := append([]types.Row{}, work...)
 	if c.cache == nil {
 		c.cache = map[any][]types.Row{}
@@ -55,7 +59,9 @@ func (n *recursiveNode) run(c *Ctx) ([]types.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		work = n.fresh(next, seen)
+		if work, err = n.fresh(c, next, seen); err != nil {
+			return nil, err
+		}
 		result = append(result, work...)
 		if err := checkRows(len(result)); err != nil {
 			return nil, err
@@ -65,20 +71,24 @@ func (n *recursiveNode) run(c *Ctx) ([]types.Row, error) {
 }
 
 // fresh drops, for UNION, rows already produced (and duplicates within
-// rows); UNION ALL keeps everything.
-func (n *recursiveNode) fresh(rows []types.Row, seen map[string]bool) []types.Row {
+// rows); UNION ALL keeps everything. The rows kept join the result, and
+// are charged to work_mem with the seen set.
+func (n *recursiveNode) fresh(c *Ctx, rows []types.Row, seen map[string]bool) ([]types.Row, error) {
 	if n.all {
-		return rows
+		return rows, c.mem.growRows(opRecursive, rows)
 	}
 	out := rows[:0:0]
 	for _, r := range rows {
 		k := types.RowHashKey(r)
 		if !seen[k] {
+			if err := c.mem.grow(opRecursive, rowBytes(r)+hashKeyBytes(k)); err != nil {
+				return nil, err
+			}
 			seen[k] = true
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // workScanNode is the placeholder plan of the working table: the

@@ -32,6 +32,9 @@ func (n *cteScanNode) run(c *Ctx) ([]types.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.mem.holdRows(opCTE, rows); err != nil {
+		return nil, err
+	}
 	c.cache[n.def] = rows
 	return copyRows(rows), nil
 }

@@ -29,6 +29,9 @@ func (cp *compiler) subquery(x *ast.SubqueryExpr) (*expr, error) {
 		rows, err := plan.run(c)
 		c.popOuter()
 		if err == nil && !correlated {
+			if err := c.mem.holdRows(opSubPlan, rows); err != nil {
+				return nil, err
+			}
 			c.cache[key] = rows
 		}
 		return rows, err

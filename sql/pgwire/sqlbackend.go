@@ -29,6 +29,10 @@ type SQLBackend struct {
 	// for concurrent use (crypto/rand.Reader). nil: sql's deterministic
 	// salts (tests).
 	Rand io.Reader
+	// WorkMemBytes is each session's initial work_mem
+	// (sql.SessionConfig's): the server's server.work_mem_mb; 0 =
+	// unlimited.
+	WorkMemBytes int64
 }
 
 // startupSettingsSkipped are startup parameters that are not settings.
@@ -43,7 +47,7 @@ func (b *SQLBackend) NewSession(info StartupInfo) (Session, error) {
 	intr := info.Interrupt
 	s := &sqlSession{
 		s: sql.NewSession(sql.SessionConfig{Clock: b.Clock, Database: info.Database, User: info.User,
-			Superuser: b.Superuser, Rand: b.Rand,
+			Superuser: b.Superuser, Rand: b.Rand, WorkMemBytes: b.WorkMemBytes,
 			Interrupted: func() error {
 				if e := intr.Err(); e != nil {
 					return e

@@ -64,6 +64,7 @@ const (
 	IndeterminateDatatype         = "42P18"
 	BadCopyFileFormat             = "22P04"
 	ProtocolViolation             = "08P01"
+	OutOfMemory                   = "53200"
 	ProgramLimitExceeded          = "54000"
 	StatementTooComplex           = "54001"
 	TooManyColumns                = "54011"
