@@ -111,7 +111,8 @@ var keys = []key{
 		describe("A statement returning more rows fails (SQLSTATE 54000); 0 means no limit."),
 	intKey("server.work_mem_mb", 1, WorkMemMBMax, func(c *Config) *int { return &c.Server.WorkMemMB }).
 		describe("Work memory budgeted per client connection, as PostgreSQL's work_mem: it counts max_connections times in " +
-			"the server's memory budget, which becomes Go's soft memory limit (statements are bounded in rows, not yet in these bytes)."),
+			"the server's memory budget, which becomes Go's soft memory limit. Each session starts with it as work_mem (SET work_mem changes it): " +
+			"a statement whose sorts, hash tables, materialised CTEs and buffered result hold more fails with SQLSTATE 53200 (nothing spills to disk)."),
 
 	addrKey("raft.addr", func(c *Config) *string { return &c.Raft.Addr }).
 		withFlag("raft-addr").
