@@ -98,7 +98,10 @@
 // statement has one account of that size, charged with an estimate of
 // the rows (datum sizes plus a fixed per-row overhead, exec's rowBytes)
 // and hash entries held at once by sorts, hash and nested-loop joins,
-// aggregation tables, DISTINCT and set-operation sets, recursive CTEs,
+// aggregation tables (with the argument rows of DISTINCT, ORDER BY,
+// array_agg and string_agg aggregates; count, sum, avg, min, max and
+// bool_* fold to constant state in PostgreSQL and are not charged),
+// DISTINCT and set-operation sets, recursive CTEs,
 // materialised CTEs, cached subquery results and the buffered result.
 // A statement past it fails with 53200 naming work_mem and the operator.
 // Deliberate difference from PostgreSQL: PostgreSQL spills sorts and

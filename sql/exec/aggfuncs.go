@@ -132,8 +132,10 @@ func accumulate(c *Ctx, g *group, specs []*aggSpec, r types.Row) error {
 		if types.IsNull(vals[0]) && s.name != "array_agg" {
 			continue // aggregates but array_agg skip NULL inputs
 		}
-		if err := c.mem.grow(opAggregate, rowBytes(vals)); err != nil {
-			return err
+		if chargesRows(s) {
+			if err := c.mem.grow(opAggregate, rowBytes(vals)); err != nil {
+				return err
+			}
 		}
 		g.accs[i].rows = append(g.accs[i].rows, vals)
 		if err := checkRows(len(g.accs[i].rows)); err != nil {
@@ -141,6 +143,16 @@ func accumulate(c *Ctx, g *group, specs []*aggSpec, r types.Row) error {
 		}
 	}
 	return nil
+}
+
+// chargesRows says whether an aggregate's argument rows count against
+// work_mem: those that must keep them (DISTINCT, ORDER BY, array_agg,
+// string_agg), as PostgreSQL's do. The others (count, sum, avg, min,
+// max, bool_*) fold to constant state in PostgreSQL; here they still
+// collect their rows, uncharged like a scan's, until aggregation folds
+// as it goes — so SELECT sum(x) over a big table is not refused.
+func chargesRows(s *aggSpec) bool {
+	return s.distinct || len(s.order) > 0 || s.name == "array_agg" || s.name == "string_agg"
 }
 
 func (a *accumulator) result(s *aggSpec) (types.Datum, error) {
