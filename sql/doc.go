@@ -102,13 +102,14 @@
 // array_agg and string_agg aggregates; count, sum, avg, min, max and
 // bool_* fold to constant state in PostgreSQL and are not charged),
 // DISTINCT and set-operation sets, recursive CTEs,
-// materialised CTEs, cached subquery results and the buffered result.
+// materialised CTEs and cached subquery results. The statement's result
+// is not charged: PostgreSQL streams it, and max_result_rows bounds it.
 // A statement past it fails with 53200 naming work_mem and the operator.
 // Deliberate difference from PostgreSQL: PostgreSQL spills sorts and
 // hashes to temporary files past work_mem, counts each operator
-// separately and streams the result; LineraDB does not spill yet, so
-// the budget is a hard per-statement limit that also covers the result
-// it buffers (a big SELECT or COPY TO needs a bigger work_mem). SessionConfig.Interrupted is polled
+// separately; LineraDB does not spill yet, so the budget is a hard
+// per-statement limit on what its operators hold at once.
+// SessionConfig.Interrupted is polled
 // before every kv operation and every few hundred rows of work; the error
 // it returns (57014 for a cancel request or statement_timeout) ends the
 // statement, which then fails like any other.

@@ -29,7 +29,15 @@ var workMemCases = []struct{ op, query string }{
 	{"CTE Scan", "WITH c AS (SELECT g FROM generate_series(1, 5000) g) SELECT count(*) FROM c"},
 	{"SubPlan", "SELECT 1 WHERE 0 IN (SELECT g FROM generate_series(1, 5000) g)"},
 	{"Recursive Union", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5000) SELECT count(*) FROM r"},
-	{"result buffer", "SELECT g FROM generate_series(1, 5000) g"},
+}
+
+// A plain SELECT of many rows is not refused: PostgreSQL streams results
+// and does not count them against work_mem, and neither does LineraDB
+// (max_result_rows bounds them).
+func TestWorkMemDoesNotChargeTheResult(t *testing.T) {
+	store := memkv.New()
+	tight := NewSession(SessionConfig{WorkMemBytes: workMemTinyBytes})
+	mustRun(t, tight, store, "SELECT g FROM generate_series(1, 5000) g")
 }
 
 func TestWorkMemTripsEachOperator(t *testing.T) {

@@ -45,9 +45,9 @@ func (p *Prepared) Execute(c *Ctx) (res Result, err error) {
 	}
 	c.mem = workMem{budgetBytes: c.WorkMemBytes}
 	res, err = p.run(c)
-	if err == nil {
-		err = c.mem.holdRows(opResult, res.Rows) // buffered until sent
-	}
+	// The result itself is not charged to work_mem: PostgreSQL streams it,
+	// so a plain SELECT of a big table must not fail there; its size is
+	// bounded by max_result_rows instead.
 	if err != nil {
 		return Result{}, sqlerr.Wrap(err)
 	}

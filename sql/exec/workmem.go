@@ -13,8 +13,9 @@ import (
 // rows), aggregation tables, DISTINCT and set-operation hash sets,
 // recursive CTEs — charge an estimate of what they hold and release it
 // when they return their rows; materialised CTEs and cached subquery
-// results stay charged until the statement ends, as does the statement's
-// buffered result. The first charge that takes the account past its
+// results stay charged until the statement ends. The statement's result
+// is not charged (PostgreSQL streams it; max_result_rows bounds it). The
+// first charge that takes the account past its
 // budget fails the statement with 53200 naming work_mem and the operator.
 // PostgreSQL would spill to disk instead; LineraDB does not spill (yet).
 //
@@ -32,7 +33,6 @@ const (
 	opCTE       = "CTE Scan"
 	opSubPlan   = "SubPlan"
 	opRecursive = "Recursive Union"
-	opResult    = "result buffer"
 )
 
 // Byte estimates of the row representation (64-bit Go): an estimate, not
