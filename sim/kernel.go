@@ -21,9 +21,23 @@ const EventsPerRunMaxDefault = 20_000_000
 // ErrEventLimit is returned when a run processes more events than its bound.
 var ErrEventLimit = errors.New("sim: event limit reached (livelock?)")
 
-// EventID names a scheduled event so it can be cancelled. IDs are the
-// event's sequence number; zero is never issued.
+// EventID names a scheduled event so it can be cancelled. An ID is the
+// event's sequence number and its slot in the kernel's event table
+// (seq<<eventSlotBits | slot); zero is never issued, and the ID of an event
+// that ran or was cancelled never matches a later one.
 type EventID uint64
+
+// eventSlotBits is how many low bits of an EventID name the slot: enough
+// for PendingEventsMax live events. The sequence number keeps the other
+// 44 bits, far more events than any run processes.
+const eventSlotBits = 20
+
+func newEventID(seq uint64, slot int) EventID {
+	return EventID(seq<<eventSlotBits | uint64(slot))
+}
+
+func (id EventID) slot() int   { return int(id & (1<<eventSlotBits - 1)) }
+func (id EventID) seq() uint64 { return uint64(id) >> eventSlotBits }
 
 // event is one scheduled callback. Events are ordered by (at, seq): two
 // events at the same simulated time run in the order they were scheduled.
@@ -32,7 +46,8 @@ type event struct {
 	seq   uint64
 	label string
 	fn    func()
-	index int // position in the heap, maintained by eventHeap
+	index int // position in the heap, maintained by eventHeap; -1 if spent
+	slot  int // fixed position in Kernel.slots
 }
 
 // eventHeap is a binary min-heap of events by (at, seq). It is written out
@@ -110,10 +125,6 @@ func (h *eventHeap) remove(i int) *event {
 	return e
 }
 
-// eventsFreeMax bounds the pool of spent events kept for reuse; a run
-// rarely has more than a few thousand pending at once.
-const eventsFreeMax = 1 << 14
-
 // check is run after every event; a non-nil error stops the kernel.
 type check struct {
 	name string
@@ -128,16 +139,18 @@ type Kernel struct {
 	// never decreases, and every pending event has at >= now.
 	now time.Duration
 	// seqNext is the sequence number the next scheduled event gets.
-	// Invariant: strictly greater than every issued EventID.
+	// Invariant: strictly greater than every issued event's seq, and
+	// below 1<<(64-eventSlotBits) so it fits in an EventID.
 	seqNext uint64
 	queue   eventHeap
+	// slots holds every event ever allocated, at its fixed slot, so that
+	// Cancel finds an event from its ID without a map. Invariant:
+	// len(slots) <= PendingEventsMax; an event is in queue (index >= 0)
+	// or in free (index == -1), never both.
+	slots []*event
 	// free holds spent events for reuse, so scheduling does not allocate
-	// in the steady state. Invariant: len(free) <= eventsFreeMax, and no
-	// event in it is in queue or pending.
-	free []*event
-	// pending maps live event IDs to their events, for Cancel. Only
-	// looked up, never iterated, so map order cannot leak.
-	pending map[EventID]*event
+	// in the steady state.
+	free    []*event
 	streams map[string]*rand.Rand
 
 	trace     traceHasher
@@ -156,7 +169,6 @@ func NewKernel(seed uint64) *Kernel {
 	k := &Kernel{
 		seed:            seed,
 		seqNext:         1,
-		pending:         make(map[EventID]*event),
 		streams:         make(map[string]*rand.Rand),
 		trace:           newTraceHasher(seed),
 		EventsPerRunMax: EventsPerRunMaxDefault,
@@ -188,12 +200,14 @@ func (k *Kernel) Schedule(delay time.Duration, label string, fn func()) EventID 
 	if len(k.queue) >= PendingEventsMax {
 		panic(fmt.Sprintf("sim: more than %d pending events", PendingEventsMax))
 	}
+	if k.seqNext >= 1<<(64-eventSlotBits) {
+		panic("sim: event sequence numbers exhausted")
+	}
 	e := k.newEvent()
 	e.at, e.seq, e.label, e.fn = k.now+delay, k.seqNext, label, fn
 	k.seqNext++
 	k.queue.push(e)
-	k.pending[EventID(e.seq)] = e
-	return EventID(e.seq)
+	return newEventID(e.seq, e.slot)
 }
 
 // newEvent takes a spent event from the pool, or allocates one.
@@ -204,26 +218,28 @@ func (k *Kernel) newEvent() *event {
 		k.free = k.free[:n-1]
 		return e
 	}
-	return &event{}
+	e := &event{slot: len(k.slots)}
+	k.slots = append(k.slots, e)
+	return e
 }
 
 // recycle returns a spent event to the pool. Its callback is dropped so
 // the pool does not keep what the closure captured alive.
 func (k *Kernel) recycle(e *event) {
-	*e = event{index: -1}
-	if len(k.free) < eventsFreeMax {
-		k.free = append(k.free, e)
-	}
+	*e = event{index: -1, slot: e.slot}
+	k.free = append(k.free, e)
 }
 
 // Cancel removes a pending event. It reports whether the event was still
 // pending; cancelling a run or already cancelled event is a no-op.
 func (k *Kernel) Cancel(id EventID) bool {
-	e, ok := k.pending[id]
-	if !ok {
+	if id == 0 || id.slot() >= len(k.slots) {
 		return false
 	}
-	delete(k.pending, id)
+	e := k.slots[id.slot()]
+	if e.index < 0 || e.seq != id.seq() {
+		return false
+	}
 	k.queue.remove(e.index)
 	k.recycle(e)
 	return true
@@ -286,7 +302,6 @@ func (k *Kernel) Step() bool {
 		return false
 	}
 	e := k.queue.remove(0)
-	delete(k.pending, EventID(e.seq))
 	if e.at < k.now {
 		panic(fmt.Sprintf("sim: event %q at %v before now %v", e.label, e.at, k.now))
 	}
@@ -371,18 +386,15 @@ func (k *Kernel) verifyHeap() {
 		if i > 0 && k.queue.less(i, (i-1)/2) {
 			panic("sim: heap order violated")
 		}
-		if k.pending[EventID(e.seq)] != e {
-			panic("sim: pending map out of sync with heap")
+		if k.slots[e.slot] != e {
+			panic("sim: event not at its slot")
 		}
 	}
-	if len(k.pending) != len(k.queue) {
-		panic("sim: pending map size differs from heap size")
-	}
-	if len(k.free) > eventsFreeMax {
-		panic("sim: event pool over its bound")
+	if len(k.queue)+len(k.free) != len(k.slots) || len(k.slots) > PendingEventsMax {
+		panic("sim: event table out of sync with heap and pool")
 	}
 	for _, e := range k.free {
-		if e.index != -1 || e.fn != nil {
+		if e.index != -1 || e.fn != nil || k.slots[e.slot] != e {
 			panic("sim: pooled event still live")
 		}
 	}

@@ -238,3 +238,35 @@ func BenchmarkToySeed(b *testing.B) {
 		}
 	}
 }
+
+// TestKernelCancelStaleID: an event's slot is reused once it has run, so
+// an old ID must not cancel the event that now holds its slot.
+func TestKernelCancelStaleID(t *testing.T) {
+	k := NewKernel(1)
+	ran := 0
+	old := k.Schedule(time.Millisecond, "old", func() { ran++ })
+	if !k.Step() {
+		t.Fatal("nothing ran")
+	}
+	fresh := k.Schedule(time.Millisecond, "fresh", func() { ran++ })
+	if fresh.slot() != old.slot() {
+		t.Fatalf("slot not reused: old %d, fresh %d", old.slot(), fresh.slot())
+	}
+	if k.Cancel(old) {
+		t.Fatal("a spent ID cancelled something")
+	}
+	if k.Cancel(0) {
+		t.Fatal("ID zero cancelled something")
+	}
+	for k.Step() {
+	}
+	if ran != 2 {
+		t.Fatalf("ran %d events, want 2: the stale cancel hit the fresh event", ran)
+	}
+	if !k.Cancel(k.Schedule(time.Millisecond, "again", func() {})) {
+		t.Fatal("a pending event could not be cancelled")
+	}
+	if k.Pending() != 0 {
+		t.Fatalf("pending = %d after cancel", k.Pending())
+	}
+}
