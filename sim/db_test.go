@@ -170,7 +170,18 @@ var dbProbes = []string{
 	"db.aborts_serialization", "db.client.ambiguous", "db.lsm_flushes", "db.lsm_compactions",
 	"db.ops.register.ok", "db.ops.bank.ok", "db.ops.list_append.ok",
 	"db.ops.register.unknown", "db.converged",
+	// Deletes: point deletes and delete-ranges committed, ranges applied
+	// as LSM range tombstones, and tombstone values the GC dropped.
+	"db.ops.delete.ok", "db.ops.delete.unknown", "db.ops.delete_range.ok", "db.range_deletes",
+	"db.lsm_filter_drops",
 }
+
+// dbGCSeedsPerMille is the least share (per mille) of a campaign's seeds
+// whose tombstone GC must drop something: the swarm's GC seeds (a window
+// of tens of entries, tiny memtables, skewed register writes) make it
+// about 17%, and a change that quietly stops GC from running under faults
+// should fail the campaign, not pass it.
+const dbGCSeedsPerMille = 50
 
 // missingDBProbes lists the probes a campaign never fired.
 func missingDBProbes(res CampaignResult) []string {
@@ -183,6 +194,9 @@ func missingDBProbes(res CampaignResult) []string {
 		if got[name] == 0 {
 			missing = append(missing, fmt.Sprintf("coverage probe %s never fired in %d seeds", name, res.Seeds))
 		}
+	}
+	if n := got["db.gc_seeds"]; n*1000 < uint64(res.Seeds)*dbGCSeedsPerMille {
+		missing = append(missing, fmt.Sprintf("coverage probe db.gc_seeds: tombstone GC dropped something in only %d of %d seeds (want %d‰)", n, res.Seeds, dbGCSeedsPerMille))
 	}
 	// More leaders than seeds: leadership changed, not just the first
 	// election of each seed.
@@ -205,6 +219,26 @@ func TestSimProbesCanFail(t *testing.T) {
 	for _, want := range []string{"nemesis.crash", "db.fault.power_loss", "db.client.ambiguous", "leadership never changed"} {
 		if !strings.Contains(missing, want) {
 			t.Errorf("fault-free campaign: %q not reported missing in:\n%s", want, missing)
+		}
+	}
+}
+
+// TestSimDeleteProbesCanFail: with the register workload's deletes off,
+// nothing else in the campaign leaves a user tombstone (bank and list
+// never delete; the store's own range deletions are of system keys), so
+// the delete and GC probes must report missing — also proof that the GC
+// filter drops only what a delete wrote.
+func TestSimDeleteProbesCanFail(t *testing.T) {
+	noDeletes := func(c *dbConfig) { c.work.deletePct, c.work.rangeDeletePct = 0, 0 }
+	res := RunSeeds(CampaignConfig{Seeds: SeedRange(1, 6), Wall: clock.Real{}},
+		func(seed uint64) SeedResult { return RunDB(seed, DBOptions{tune: noDeletes}) })
+	if res.Failed != 0 {
+		t.Fatalf("seeds without deletes failed: %+v", res.Results)
+	}
+	missing := strings.Join(missingDBProbes(res), "\n")
+	for _, want := range []string{"db.ops.delete.ok", "db.ops.delete_range.ok", "db.range_deletes", "db.lsm_filter_drops", "db.gc_seeds"} {
+		if !strings.Contains(missing, want) {
+			t.Errorf("campaign without deletes: %q not reported missing in:\n%s", want, missing)
 		}
 	}
 }

@@ -89,6 +89,7 @@ type dbConfig struct {
 	snapshotInterval               uint64
 	snapChunkBytes                 int
 	memtableBytes, sstableBytes    int64
+	lBaseBytes                     int64 // L1's size target (0: the LSM's default, 4 memtables)
 	blockCacheBytes                int64
 	l0Trigger                      int
 	compactionBudgetBytes          int64
@@ -141,6 +142,7 @@ func drawDBConfig(k *Kernel, opts DBOptions) dbConfig {
 		TearProbability: rng.Float64(),
 	}
 	c.work = drawDBWork(rng)
+	drawDBDeletes(k.Rand("db.swarm.deletes"), &c)
 	c.noFaults = opts.NoFaults
 	if opts.Nodes != 0 {
 		c.nodes = opts.Nodes
@@ -159,8 +161,9 @@ func (c dbConfig) describe() string {
 	if !c.noFaults {
 		faults = c.nemesis.EnabledNames() + "+" + c.faults.names()
 	}
-	return fmt.Sprintf("nodes=%d tick=%v et=%d snap=%d mem=%d work=%s clients=%d faults=%s",
-		c.nodes, c.tick, c.electionTicks, c.snapshotInterval, c.memtableBytes, c.work.names(), c.work.clients, faults)
+	return fmt.Sprintf("nodes=%d tick=%v et=%d snap=%d mem=%d window=%d work=%s clients=%d del=%d%%/%d%% faults=%s",
+		c.nodes, c.tick, c.electionTicks, c.snapshotInterval, c.memtableBytes, c.retainedVersions, c.work.names(), c.work.clients,
+		c.work.deletePct, c.work.rangeDeletePct, faults)
 }
 
 // dbStats are a run's measurements, for docs/BENCHMARKS.md.
@@ -489,6 +492,8 @@ func (c *dbCluster) allCounters() []Counter {
 		sum.electionsWon += s.electionsWon
 		sum.lsmFlushes += s.lsmFlushes
 		sum.lsmCompactions += s.lsmCompactions
+		sum.lsmFilterDrops += s.lsmFilterDrops
+		sum.rangeDeletes += s.rangeDeletes
 		for _, fc := range dn.fs.FaultCounts() {
 			disk["db.disk."+fc.Op.String()+"."+fc.Fault.String()] += fc.Count
 		}
@@ -503,6 +508,13 @@ func (c *dbCluster) allCounters() []Counter {
 		"db.elections_won":        sum.electionsWon,
 		"db.lsm_flushes":          sum.lsmFlushes,
 		"db.lsm_compactions":      sum.lsmCompactions,
+		"db.lsm_filter_drops":     sum.lsmFilterDrops,
+		"db.range_deletes":        sum.rangeDeletes,
+	}
+	// db.gc_seeds sums to the number of seeds whose tombstone GC dropped
+	// anything: the campaign's measure of how often GC ran under faults.
+	if sum.lsmFilterDrops > 0 {
+		nodeSet["db.gc_seeds"] = 1
 	}
 	out = MergeCounters(out, nodeSet.sorted())
 	return MergeCounters(out, disk.sorted())

@@ -102,6 +102,10 @@ type dbNodeCounts struct {
 	commitsUnavailable, beginsUnavailable  uint64
 	electionsWon, transfersStarted         uint64
 	lsmFlushes, lsmCompactions, badMessage uint64
+	// lsmFilterDrops counts tombstones the GC dropped in compactions;
+	// rangeDeletes counts ranges applied as LSM range tombstones (each
+	// replica counts every range it applies, replays included).
+	lsmFilterDrops, rangeDeletes uint64
 }
 
 func (a *dbNodeCounts) add(m node.Metrics) {
@@ -118,6 +122,8 @@ func (a *dbNodeCounts) add(m node.Metrics) {
 	a.lsmFlushes += uint64(m.LSM.FlushCount)
 	a.lsmCompactions += uint64(m.LSM.CompactionCount)
 	a.badMessage += m.BadMessages
+	a.lsmFilterDrops += uint64(m.LSM.CompactionFilterDrops)
+	a.rangeDeletes += m.Apply.RangeDeletes
 }
 
 // dbTransport is one incarnation's view of the node's network endpoint.
@@ -175,6 +181,7 @@ func (dn *dbNode) nodeConfig() node.Config {
 			SSTableSizeBytes:    cfg.sstableBytes,
 			BlockCacheSizeBytes: cfg.blockCacheBytes,
 			L0CompactionTrigger: cfg.l0Trigger,
+			LBaseMaxBytes:       cfg.lBaseBytes,
 		},
 		RaftLog: raftlog.Options{SegmentSizeBytesMax: cfg.segmentBytes, WriteBufferBytesMax: cfg.writeBufferBytes},
 		Testing: dn.c.opts.Knobs,

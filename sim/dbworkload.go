@@ -19,7 +19,12 @@ import (
 // operation is one transaction, recorded in one checker history:
 //
 //   - register: get (read-only), put (blind write), cas (read, compare,
-//     write) on a few keys; checked for linearizability by porcupine;
+//     write), delete (blind point delete) and delete-range (one
+//     txn.DeleteRange over a few adjacent keys) on a few keys; checked for
+//     linearizability by porcupine. Deletes leave tombstones that the
+//     tombstone GC drops once they fall below the history window, so a
+//     later get that finds a value again is a resurrection porcupine
+//     rejects;
 //   - bank: transfers between accounts (read both balances, refuse an
 //     overdraft, write both) and reads of every balance (by gets or a
 //     range scan); an absent account holds its initial balance, so no
@@ -58,6 +63,10 @@ const (
 	dbBankInitial   = 100
 	dbTransferMax   = 30
 	dbListWindowMax = 8
+	// dbDeletePctMax and dbRangeDeletePctMax bound the share (percent) of
+	// register operations that are deletes and delete-ranges.
+	dbDeletePctMax      = 30
+	dbRangeDeletePctMax = 15
 )
 
 // dbWorkConfig is a seed's workload mix.
@@ -70,6 +79,16 @@ type dbWorkConfig struct {
 	// the window moves on by one fresh key.
 	listWindow, listAdvance int
 	microsMax               int
+	// deletePct and rangeDeletePct are the percent of register operations
+	// that are point deletes and delete-ranges of 1..rangeKeysMax keys.
+	deletePct, rangeDeletePct int
+	rangeKeysMax              int
+	// regSkewed writes (put, cas, delete) register keys unevenly, key k
+	// with probability falling in k, while gets stay uniform: the high
+	// keys go unwritten for long stretches, so a tombstone there outlives
+	// the history window and the GC drops it, and the gets of those keys
+	// check that no older value came back.
+	regSkewed bool
 }
 
 func drawDBWork(rng *rand.Rand) dbWorkConfig {
@@ -88,6 +107,40 @@ func drawDBWork(rng *rand.Rand) dbWorkConfig {
 		w.enabled[rng.IntN(int(dbWorkKindCount))] = true
 	}
 	return w
+}
+
+// drawDBDeletes draws the register workload's deletes from their own
+// stream, so adding them left every other knob of a seed as it was.
+//
+// Tombstone GC needs a tombstone to stay its key's newest version until
+// it is below DurableApplied − RetainedVersions and a compaction reaches
+// the bottom of that key's data. With the default window (100,000
+// entries) that never happens in a seed; with a few uniformly hot keys
+// the next write comes first. So two thirds of the deleting seeds are "GC
+// seeds": a window of 4..23 entries (small next to a seed's hundreds of
+// entries, and still above most transactions' age), memtables of 1..3 KiB
+// (durable applied advances at every flush) feeding compactions at one or
+// two L0 tables into an L1 large enough to stay the bottom level (where
+// the filter may drop), 5..8 register keys, and skewed writes (regSkewed).
+// About 17% of all seeds then drop tombstones (the campaign's
+// db.gc_seeds probe requires dbGCSeedsPerMille).
+func drawDBDeletes(rng *rand.Rand, c *dbConfig) {
+	w := &c.work
+	if rng.IntN(4) == 0 {
+		w.rangeKeysMax = 1
+		return // no deletes: the campaign keeps seeds that never delete
+	}
+	w.deletePct = 5 + rng.IntN(dbDeletePctMax-4)
+	w.rangeDeletePct = rng.IntN(dbRangeDeletePctMax + 1)
+	if rng.IntN(3) != 0 {
+		c.retainedVersions = uint64(4 + rng.IntN(20))
+		c.memtableBytes = min(c.memtableBytes, int64(1<<10+rng.IntN(2<<10)))
+		c.l0Trigger = 1 + rng.IntN(2)
+		w.regKeys = max(w.regKeys, 5+rng.IntN(dbRegKeysMax-4))
+		w.regSkewed = true
+		c.lBaseBytes = int64(64<<10) << rng.IntN(4)
+	}
+	w.rangeKeysMax = 1 + rng.IntN(w.regKeys)
 }
 
 func (w dbWorkConfig) kinds() int {
@@ -122,6 +175,10 @@ func (w dbWorkConfig) validate() error {
 		return fmt.Errorf("sim: bad list window %d/%d", w.listWindow, w.listAdvance)
 	case w.microsMax < 1 || w.microsMax > dbMicrosMax:
 		return fmt.Errorf("sim: %d micro-ops outside [1,%d]", w.microsMax, dbMicrosMax)
+	case w.deletePct < 0 || w.deletePct > dbDeletePctMax || w.rangeDeletePct < 0 || w.rangeDeletePct > dbRangeDeletePctMax:
+		return fmt.Errorf("sim: delete shares %d%%/%d%% outside [0,%d]/[0,%d]", w.deletePct, w.rangeDeletePct, dbDeletePctMax, dbRangeDeletePctMax)
+	case w.rangeKeysMax < 1 || w.rangeKeysMax > w.regKeys || w.rangeKeysMax > checker.DeleteRangeKeysMax:
+		return fmt.Errorf("sim: %d keys per delete-range outside [1,%d]", w.rangeKeysMax, w.regKeys)
 	case w.kinds() == 0:
 		return fmt.Errorf("sim: no workload enabled")
 	}
@@ -288,16 +345,7 @@ func (cl *dbClient) draw(kind dbWorkKind) (checker.Op, bool) {
 	cfg := cl.w.cfg
 	switch kind {
 	case dbWorkRegister:
-		key := int64(cl.rng.IntN(cfg.regKeys))
-		value := int64(cl.id)<<32 | cl.seq
-		switch r := cl.rng.IntN(10); {
-		case r < 4:
-			return checker.Get(key), true
-		case r < 7:
-			return checker.Put(key, value), false
-		default:
-			return checker.CAS(key, cl.lastSeen[key], value), false
-		}
+		return cl.drawRegister()
 	case dbWorkBank:
 		if cl.rng.IntN(3) == 0 {
 			return checker.ReadAll(), true
@@ -307,6 +355,38 @@ func (cl *dbClient) draw(kind dbWorkKind) (checker.Op, bool) {
 		return checker.Transfer(from, to, int64(1+cl.rng.IntN(dbTransferMax))), false
 	}
 	return cl.drawList()
+}
+
+func (cl *dbClient) drawRegister() (checker.Op, bool) {
+	cfg := cl.w.cfg
+	value := int64(cl.id)<<32 | cl.seq
+	readKey, writeKey := cl.regKeys()
+	switch d, r := cl.rng.IntN(100), cl.rng.IntN(10); {
+	case d < cfg.deletePct:
+		return checker.Delete(writeKey), false
+	case d < cfg.deletePct+cfg.rangeDeletePct:
+		// The range starts at the key and stays inside the register keys.
+		n := 1 + cl.rng.IntN(cfg.rangeKeysMax)
+		start := min(writeKey, int64(cfg.regKeys-n))
+		return checker.DeleteRange(start, start+int64(n)), false
+	case r < 4:
+		return checker.Get(readKey), true
+	case r < 7:
+		return checker.Put(writeKey, value), false
+	default:
+		return checker.CAS(writeKey, cl.lastSeen[writeKey], value), false
+	}
+}
+
+// regKeys draws the register a get would read and the one a write would
+// write: the same uniform key, unless the seed skews its writes.
+func (cl *dbClient) regKeys() (read, write int64) {
+	n := cl.w.cfg.regKeys
+	read = int64(cl.rng.IntN(n))
+	if !cl.w.cfg.regSkewed {
+		return read, read
+	}
+	return read, int64(cl.rng.IntN(1 + cl.rng.IntN(n)))
 }
 
 func (cl *dbClient) drawList() (checker.Op, bool) {
@@ -435,6 +515,12 @@ func (cl *dbClient) finish(o *dbOp, status checker.Status) {
 		c.k.Fail(fmt.Errorf("recorder: %w", err))
 	}
 	c.count(fmt.Sprintf("db.ops.%s.%s", o.kind, status))
+	switch o.op.Kind {
+	case checker.KindDelete:
+		c.count(fmt.Sprintf("db.ops.delete.%s", status))
+	case checker.KindDeleteRange:
+		c.count(fmt.Sprintf("db.ops.delete_range.%s", status))
+	}
 	c.k.TraceU64(uint64(o.id)<<8 | uint64(status))
 	cl.cur = nil
 	if status == checker.StatusOK {
@@ -455,7 +541,13 @@ func (cl *dbClient) body(o *dbOp, txn *node.Txn) (dbBody, error) {
 	return cl.listBody(o, txn)
 }
 
+// dbRegKey is register k's key. Keys are one digit, so they sort like
+// their numbers and the delete-range [dbRegKey(a), dbRegKey(b)) covers
+// exactly the registers a..b-1 (b may be dbRegKeysMax itself).
 func dbRegKey(k int64) []byte { return []byte(fmt.Sprintf("r/%d", k)) }
+
+// One-digit register keys: this fails to compile if dbRegKeysMax > 9.
+const _ = uint(9 - dbRegKeysMax)
 
 func dbAccountKey(i int) []byte { return []byte(fmt.Sprintf("b/%02d", i)) }
 
@@ -505,6 +597,10 @@ func (cl *dbClient) registerBody(o *dbOp, txn *node.Txn) (dbBody, error) {
 		return dbBodyReturn, nil
 	case checker.KindPut:
 		return dbBodyCommit, txn.Put(key, dbEncodeInt(op.Value))
+	case checker.KindDelete:
+		return dbBodyCommit, txn.Delete(key)
+	case checker.KindDeleteRange:
+		return dbBodyCommit, txn.DeleteRange(key, dbRegKey(op.KeyEnd))
 	}
 	v, found, err := cl.readInt(txn, key)
 	if err != nil {
