@@ -62,11 +62,16 @@
 //   - Events run in (time, seq) order; true time never decreases.
 //   - Every processed event feeds the trace hash (time, seq, label, and the
 //     bytes it traces, e.g. each delivery's from, to, type and payload
-//     hash). Same seed, same binary ⇒ same hash.
+//     digest). Same seed, same binary ⇒ same hash. Random streams are
+//     seeded by a separate, frozen function (streamSeeds), so changing the
+//     trace hash never changes what a seed does.
 //   - No map iteration order reaches the trace, a message or a result.
 //   - Queues are bounded: PendingEventsMax events, NetConfig.InFlightMax
 //     messages, NetConfig.HeldPerNodeMax held per paused node, EpisodesMax
-//     nemesis episodes, EventsPerRunMax events per run call.
+//     nemesis episodes, EventsPerRunMax events per run call. Spent events
+//     and deliveries are pooled for reuse (the event table never outgrows
+//     PendingEventsMax, the delivery pool deliveriesFreeMax), so the hot
+//     loop allocates nothing of its own in the steady state.
 //
 // The toy protocol (toy.go) exercises all of this until Raft lands; see its
 // comment for its safety and liveness properties.
