@@ -36,6 +36,10 @@
 //     it may abort a commit memkv would accept (a retry), never the
 //     reverse. Log records below the horizon are pruned with the dedup
 //     records: no commit that can still apply has a read version below it.
+//     The store keeps an upper bound on the log's newest index (read from
+//     the log at Open — which covers restarts and snapshot installs — and
+//     raised by every applied range deletion); a validation whose read
+//     version is at or above it has nothing to read and skips the scan.
 //   - Commits are deduplicated by request id (a proposal the network
 //     duplicates must not apply twice): a committed request leaves a record
 //     keyed by (read version, id). Records whose read version is below the
@@ -79,6 +83,8 @@
 //   - Every Reader is closed before Close.
 //   - The LSM's filter horizon is Horizon(DurableApplied()) and never moves
 //     backwards (syncFilterHorizon panics otherwise).
+//   - No range-deletion log record is above newestRangeDel (checked on
+//     every skipped scan under the invariants tag).
 //
 // # Limits
 //

@@ -40,6 +40,9 @@ type Options struct {
 
 	// keepTombstones turns tombstone GC off: tests compare against it.
 	keepTombstones bool
+	// scanRangeDelsAlways turns the range-deletion log fast path off:
+	// tests compare decisions against it.
+	scanRangeDelsAlways bool
 }
 
 // Outcome is what applying a commit entry decided.
@@ -126,6 +129,14 @@ type Store struct {
 	opts    Options
 	readers int
 	c       Counters
+	// newestRangeDel is an upper bound on the newest index in the
+	// range-deletion log (0: none): read from the log at Open, raised on
+	// every applied range deletion, never lowered by pruning (pruning
+	// only removes records, so the bound stays true). Validation at read
+	// version rv skips the log scan when newestRangeDel <= rv — no record
+	// can be above rv — which is most commits: scanning opened an LSM
+	// iterator per commit.
+	newestRangeDel uint64
 }
 
 // Open opens (creating if needed) the store in dir. Its applied index is
@@ -144,9 +155,36 @@ func Open(fs diskio.FS, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("mvcc: reopened LSM has last seq %d above durable seq %d without a WAL", db.LastSeq(), db.DurableSeq())
 	}
 	s := &Store{db: db, opts: opts}
+	if s.newestRangeDel, err = s.readNewestRangeDel(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	db.SetCompactionFilter(dropOldTombstone)
 	s.syncFilterHorizon()
 	return s, nil
+}
+
+// readNewestRangeDel returns the newest index in the range-deletion log at
+// the latest state, 0 if it is empty.
+func (s *Store) readNewestRangeDel() (uint64, error) {
+	it, err := s.db.NewIter(&lsm.IterOptions{LowerBound: []byte(sysRangeDelPrefix), UpperBound: rangeDelLogEnd()})
+	if err != nil {
+		return 0, err
+	}
+	var newest uint64
+	if it.Last() {
+		k := it.Key()
+		if len(k) != len(sysRangeDelPrefix)+8 {
+			it.Close()
+			return 0, fmt.Errorf("mvcc: range-deletion log key %x has length %d, want %d", k, len(k), len(sysRangeDelPrefix)+8)
+		}
+		newest = binary.BigEndian.Uint64(k[len(sysRangeDelPrefix):])
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return 0, err
+	}
+	return newest, it.Close()
 }
 
 // Close releases the LSM. Unflushed applied entries are lost; the Raft log
@@ -346,9 +384,16 @@ type validator struct {
 	dels   []Range
 }
 
-// load reads, once, the range deletions logged after rv.
+// load reads, once, the range deletions logged after rv. When no range
+// deletion was applied after rv the log holds nothing to read, and the
+// scan is skipped.
 func (v *validator) load() error {
 	if v.loaded {
+		return nil
+	}
+	if v.s.newestRangeDel <= v.rv && !v.s.opts.scanRangeDelsAlways {
+		v.s.checkNoRangeDelsAfter(v.rv)
+		v.loaded = true
 		return nil
 	}
 	it, err := v.s.db.NewIter(&lsm.IterOptions{LowerBound: rangeDelKey(v.rv + 1), UpperBound: rangeDelLogEnd()})
@@ -474,6 +519,9 @@ func (s *Store) materialize(b *lsm.Batch, index uint64, c *Commit) {
 		}
 		b.Set(rangeDelKey(index), encodeRanges(ranges))
 		s.c.RangeDeletes += uint64(len(ranges))
+		// Raised before the batch applies: if Apply fails the store is
+		// dead anyway, and a bound too high only costs a scan.
+		s.newestRangeDel = index
 	}
 	for _, w := range points {
 		b.Set(userKey(w.Key), encodeValue(index, w.Value, w.Kind == WriteDelete))
