@@ -155,6 +155,9 @@ func TestFsyncFailureStopsNode(t *testing.T) {
 	if st := c.nodes[victim].Status(); st.Stopped == nil {
 		t.Fatal("status does not report the stop")
 	}
+	if role, term, lead := c.nodes[victim].RoleTerm(); role != 0 || term != 0 || lead != 0 {
+		t.Fatalf("stopped node's RoleTerm: %v %d %d, want zero values as Status", role, term, lead)
+	}
 	if _, err := c.begin(victim, kv.TxnOptions{}); !errors.Is(err, kv.ErrUnavailable) {
 		t.Fatalf("stopped node began a transaction: %v", err)
 	}

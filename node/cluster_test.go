@@ -12,6 +12,7 @@ import (
 	"github.com/lineradb/lineradb/lsm"
 	"github.com/lineradb/lineradb/netio"
 	"github.com/lineradb/lineradb/node/kv"
+	"github.com/lineradb/lineradb/raft"
 )
 
 // cluster is an in-memory, single-goroutine, deterministic cluster: every
@@ -312,4 +313,41 @@ func TestClusterWriteReadEveryNode(t *testing.T) {
 		}
 	}
 	c.converge()
+}
+
+// TestRoleTermMatchesStatus: the cheap accessor agrees with Status on
+// every live node at every step of an election and some writes.
+func TestRoleTermMatchesStatus(t *testing.T) {
+	c := newCluster(t, 6, 3, nil)
+	leaders := 0
+	check := func() {
+		for _, id := range c.ids {
+			if !c.live(id) {
+				continue
+			}
+			st := c.nodes[id].Status()
+			role, term, lead := c.nodes[id].RoleTerm()
+			if role != st.Role || term != st.Term || lead != st.Lead {
+				t.Fatalf("node %d: RoleTerm %v/%d/%d, Status %v/%d/%d", id, role, term, lead, st.Role, st.Term, st.Lead)
+			}
+			if role == raft.RoleLeader {
+				leaders++
+			}
+		}
+	}
+	for range 100 { // the first election
+		check()
+		c.step()
+	}
+	lead := c.waitLeader()
+	if _, err := c.put(lead, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		check()
+		c.step()
+	}
+	if leaders == 0 {
+		t.Fatal("no leader seen: the comparison never covered the leader")
+	}
 }

@@ -54,6 +54,17 @@ func (n *Node) Status() Status {
 	return s
 }
 
+// RoleTerm reports the replica's role, term and known leader without
+// copying anything: the simulator asks every tick, and Status copies the
+// membership and builds every peer's progress. A stopped node reports the
+// zero values, as Status does.
+func (n *Node) RoleTerm() (role raft.Role, term uint64, leader uint64) {
+	if n.stopped != nil || n.rn == nil {
+		return role, 0, 0
+	}
+	return n.rn.Role(), n.rn.Term(), n.rn.Lead()
+}
+
 // counters are the node's own cumulative counts.
 type counters struct {
 	beginsOK, beginsUnavailable                    uint64

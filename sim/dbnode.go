@@ -340,10 +340,12 @@ func (dn *dbNode) receive(m netio.Message) {
 // observe checks election safety (one leader per term) and counts new
 // leaders, once per tick.
 func (dn *dbNode) observe() {
-	st := dn.n.Status()
-	if st.Role != raft.RoleLeader {
+	// RoleTerm first: Status copies the membership and every peer's
+	// progress, and only the leader needs the membership.
+	if role, _, _ := dn.n.RoleTerm(); role != raft.RoleLeader {
 		return
 	}
+	st := dn.n.Status()
 	c := dn.c
 	if prev, ok := c.leaderOfTerm[st.Term]; ok && prev != dn.id {
 		c.k.Fail(fmt.Errorf("election safety: nodes %d and %d both lead term %d", prev, dn.id, st.Term))
