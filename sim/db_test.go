@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lineradb/lineradb/diskio"
+	"github.com/lineradb/lineradb/internal/simreport"
 	"github.com/lineradb/lineradb/node"
 
 	"github.com/lineradb/lineradb/clock"
@@ -65,12 +66,8 @@ func runDBReported(seed uint64, opts DBOptions) SeedResult {
 		r.Result.Failed = fmt.Errorf("%w; history: %s", r.Result.Failed, path)
 	}
 	if r.Lin != nil && !r.Lin.OK {
-		path, err := writeDBHTML(dir, seed, r)
-		if err != nil {
-			r.Result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.Result.Failed, err)
-		} else {
-			r.Result.Failed = fmt.Errorf("%w; porcupine HTML: %s", r.Result.Failed, path)
-		}
+		path, err := simreport.WriteHTML(dir, "", seed, r.Lin.WriteHTML)
+		r.Result.Failed = simreport.Annotate(r.Result.Failed, "porcupine HTML", path, err)
 	}
 	return r.Result
 }
@@ -88,19 +85,6 @@ func writeDBHistory(dir string, seed uint64, r DBRun) (string, error) {
 	fmt.Fprintln(f, "\n# operations: serving replica, read version, commit version")
 	for _, note := range r.Notes {
 		fmt.Fprintln(f, note)
-	}
-	return path, f.Close()
-}
-
-func writeDBHTML(dir string, seed uint64, r DBRun) (string, error) {
-	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	if err := r.Lin.WriteHTML(f); err != nil {
-		f.Close()
-		return "", err
 	}
 	return path, f.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lineradb/lineradb/clock"
+	"github.com/lineradb/lineradb/internal/simreport"
 )
 
 // raftQuickSeeds keeps the default `go test ./sim` fast; CI widens it with
@@ -37,31 +38,10 @@ func raftReplay(seed uint64) string {
 func runRaftReported(seed uint64, opts RaftOptions) raftRun {
 	r := runRaft(seed, opts)
 	if r.result.Failed != nil && r.lin != nil && !r.lin.OK {
-		path, err := writeLinHTML(seed, r)
-		if err != nil {
-			r.result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.result.Failed, err)
-		} else {
-			r.result.Failed = fmt.Errorf("%w; porcupine HTML: %s", r.result.Failed, path)
-		}
+		path, err := simreport.WriteHTML("", "lineradb-raft-", seed, r.lin.WriteHTML)
+		r.result.Failed = simreport.Annotate(r.result.Failed, "porcupine HTML", path, err)
 	}
 	return r
-}
-
-func writeLinHTML(seed uint64, r raftRun) (string, error) {
-	dir, err := os.MkdirTemp("", "lineradb-raft-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	if err := r.lin.WriteHTML(f); err != nil {
-		f.Close()
-		return "", err
-	}
-	return path, f.Close()
 }
 
 // TestRaft is the Raft simulation campaign:

@@ -15,10 +15,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/lineradb/lineradb/clock"
+	"github.com/lineradb/lineradb/internal/simreport"
 	"github.com/lineradb/lineradb/sim"
 )
 
@@ -102,30 +102,9 @@ func runDB(seed uint64) sim.SeedResult {
 	if r.Result.Failed == nil || r.Lin == nil || r.Lin.OK {
 		return r.Result
 	}
-	path, err := writeHTML(seed, r)
-	if err != nil {
-		r.Result.Failed = fmt.Errorf("%w (porcupine HTML not written: %v)", r.Result.Failed, err)
-	} else {
-		r.Result.Failed = fmt.Errorf("%w; porcupine HTML: %s", r.Result.Failed, path)
-	}
+	path, err := simreport.WriteHTML("", "lineradb-sim-", seed, r.Lin.WriteHTML)
+	r.Result.Failed = simreport.Annotate(r.Result.Failed, "porcupine HTML", path, err)
 	return r.Result
-}
-
-func writeHTML(seed uint64, r sim.DBRun) (string, error) {
-	dir, err := os.MkdirTemp("", "lineradb-sim-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, fmt.Sprintf("seed-%d.html", seed))
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	if err := r.Lin.WriteHTML(f); err != nil {
-		f.Close()
-		return "", err
-	}
-	return path, f.Close()
 }
 
 func seedGiven(fs *flag.FlagSet) bool {
