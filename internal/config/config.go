@@ -172,7 +172,8 @@ type ObservabilityConfig struct {
 type MetricsConfig struct {
 	Enabled bool
 	// PrometheusPort is a second listener for /metrics on the host of
-	// server.http_addr; 0 serves /metrics on http_addr only.
+	// server.http_addr; 0 (the default) serves /metrics on http_addr only.
+	// Off by default so several nodes on one machine do not collide on it.
 	PrometheusPort int
 }
 
@@ -239,7 +240,7 @@ func Default() *Config {
 			EncryptionAtRest: EncryptionConfig{KMSProvider: "aws"},
 		},
 		Observability: ObservabilityConfig{
-			Metrics: MetricsConfig{Enabled: true, PrometheusPort: 9100},
+			Metrics: MetricsConfig{Enabled: true, PrometheusPort: 0},
 			Logging: LoggingConfig{
 				Format:             "text",
 				Output:             "stderr",

@@ -55,12 +55,35 @@ func dockerfileEnv(t *testing.T, text string) []string {
 	return env
 }
 
+// scrapeTargets returns the targets of monitoring/prometheus/prometheus.yml.
+func scrapeTargets(t *testing.T) []string {
+	t.Helper()
+	var pf struct {
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(repoFile(t, "monitoring/prometheus/prometheus.yml")), &pf); err != nil {
+		t.Fatalf("prometheus.yml: %v", err)
+	}
+	var out []string
+	for _, sc := range pf.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			out = append(out, st.Targets...)
+		}
+	}
+	return out
+}
+
 func TestDockerCompose(t *testing.T) {
 	var cf composeFile
 	if err := yaml.Unmarshal([]byte(repoFile(t, "docker-compose.yml")), &cf); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	imageEnv := dockerfileEnv(t, repoFile(t, "Dockerfile"))
+	scrape := scrapeTargets(t)
 	for i := 1; i <= 3; i++ {
 		n := strconv.Itoa(i)
 		svc, ok := cf.Services["lineradb-node"+n]
@@ -91,6 +114,10 @@ func TestDockerCompose(t *testing.T) {
 			t.Errorf("node %s: data_dir %q", n, cfg.Server.DataDir)
 		case cfg.Source("server.node_id") != "env NODE_ID":
 			t.Errorf("node %s: node_id from %q, want the runbook's NODE_ID", n, cfg.Source("server.node_id"))
+		case !slices.Contains(scrape, "node"+n+":"+strconv.Itoa(cfg.Observability.Metrics.PrometheusPort)):
+			// prometheus_port is off by default: compose must turn it on
+			// where prometheus.yml scrapes.
+			t.Errorf("node %s: prometheus_port %d, but prometheus.yml scrapes %q", n, cfg.Observability.Metrics.PrometheusPort, scrape)
 		}
 		wantPorts := []string{
 			strconv.Itoa(5431+i) + ":5432", strconv.Itoa(9089+i) + ":9090", strconv.Itoa(8079+i) + ":8080",

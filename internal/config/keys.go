@@ -200,7 +200,7 @@ var keys = []key{
 	boolKey("observability.metrics.enabled", func(c *Config) *bool { return &c.Observability.Metrics.Enabled }).
 		describe("Serve Prometheus metrics at /metrics."),
 	intKey("observability.metrics.prometheus_port", 0, 65_535, func(c *Config) *int { return &c.Observability.Metrics.PrometheusPort }).
-		describe("Extra /metrics listener on http_addr's host; 0 serves metrics on http_addr only."),
+		describe("Extra /metrics listener on http_addr's host (the runbook uses 9100); 0 serves metrics on http_addr only."),
 	boolKey("observability.tracing.enabled", func(c *Config) *bool { return &c.Observability.Tracing.Enabled }).
 		notSupported("no tracing exporter; true logs a warning").
 		describe("Export traces."),
