@@ -68,6 +68,14 @@ type Options struct {
 	// ManifestSizeBytesMax triggers manifest rotation. Default 4 MiB.
 	ManifestSizeBytesMax int64
 
+	// TestingUnsafeFilterAnywhere is TEST-ONLY and breaks correctness on
+	// purpose: compaction consults the filter on every set below the
+	// horizon, with none of SetCompactionFilter's safety conditions, so a
+	// dropped entry uncovers older versions (a deleted value comes back).
+	// It exists so a whole-database simulation can prove it notices (the
+	// node's Config.Testing.BrokenTombstoneGC). Never set it otherwise.
+	TestingUnsafeFilterAnywhere bool
+
 	// Test-only knobs that break crash safety on purpose, so the crash
 	// test can prove it notices.
 	skipTableSync    bool
@@ -114,6 +122,7 @@ func (o Options) withDefaults() (Options, error) {
 	def64(&o.BlockCacheSizeBytes, int64(o.BlockCacheSizeMB)*mib)
 	def64(&o.LBaseMaxBytes, 4*o.MemtableSizeBytes)
 	def64(&o.ManifestSizeBytesMax, 4*mib)
+	o.brokenFilterAnywhere = o.brokenFilterAnywhere || o.TestingUnsafeFilterAnywhere
 	return o, o.validate()
 }
 

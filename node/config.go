@@ -114,6 +114,11 @@ type TestingKnobs struct {
 	// SkipReadSetCheck applies commits without validating their read sets:
 	// write skew and lost updates commit.
 	SkipReadSetCheck bool
+	// BrokenTombstoneGC makes the LSM's compaction filter drop old MVCC
+	// tombstones without its safety checks (lsm.Options'
+	// TestingUnsafeFilterAnywhere): a dropped tombstone uncovers the value
+	// it deleted, which reads come back with.
+	BrokenTombstoneGC bool
 }
 
 // ErrInvalidConfig wraps every configuration error.
@@ -139,6 +144,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.LSM.DisableWAL = true
 	c.RaftLog.UnsafeSkipFsync = c.Testing.AckBeforeFsync
+	c.LSM.TestingUnsafeFilterAnywhere = c.Testing.BrokenTombstoneGC
 	return c
 }
 

@@ -126,6 +126,8 @@
 //     partitioned replica serves stale reads.
 //   - SkipReadSetCheck: commits are not validated — lost updates and write
 //     skew commit.
+//   - BrokenTombstoneGC: compaction drops old tombstones even over the
+//     older versions they hide — a deleted value comes back.
 //
 // # Limits
 //
