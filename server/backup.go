@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lineradb/lineradb/node/kv"
@@ -300,6 +301,48 @@ func ListBackups(root string) ([]BackupInfo, error) {
 		return out[i].Path < out[j].Path
 	})
 	return out, nil
+}
+
+// checkBackupTarget validates a backup request's target_dir, which names a
+// directory on the node's own file system: "" (the default root under the
+// data directory), or an absolute path that does not exist yet or is an
+// empty directory. Relative paths (resolved against the server's working
+// directory, which the client cannot see) and non-empty directories (which
+// may hold anything, the data directory included) are refused, so a request
+// cannot scatter backups into arbitrary places.
+func checkBackupTarget(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if strings.ContainsRune(dir, 0) {
+		return apiErrorf(http.StatusBadRequest, "target_dir contains a NUL byte")
+	}
+	if !filepath.IsAbs(dir) {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q must be an absolute path", dir)
+	}
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q: %v", dir, err)
+	}
+	if !st.IsDir() {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q exists and is not a directory", dir)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q: %v", dir, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q: %v", dir, err)
+	}
+	if len(names) > 0 {
+		return apiErrorf(http.StatusBadRequest, "target_dir %q is not empty: give a new or empty directory (omit target_dir for DATA_DIR/backups)", dir)
+	}
+	return nil
 }
 
 // checkHostPort validates a peer address from an admin request.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -102,7 +104,9 @@ type apiHandler struct {
 
 // NewHandler returns the HTTP API: probes, status, metrics and admin. When
 // token is non-empty every mutating (POST) endpoint requires
-// "Authorization: Bearer <token>".
+// "Authorization: Bearer <token>"; when it is empty they answer loopback
+// clients only, so a node with no token configured cannot be driven (made
+// to write backups, change membership) by whoever reaches its HTTP port.
 func NewHandler(ops Ops, token, version string, started time.Time, metrics http.Handler) http.Handler {
 	h := &apiHandler{ops: ops, token: token, version: version, started: started, metrics: metrics}
 	mux := http.NewServeMux()
@@ -155,7 +159,8 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
-// mutating wraps a state-changing endpoint with the bearer-token check.
+// mutating wraps a state-changing endpoint with the bearer-token check, or
+// without a token, the loopback-only check.
 func (h *apiHandler) mutating(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.token != "" && !h.authorized(r) {
@@ -163,8 +168,29 @@ func (h *apiHandler) mutating(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, apiErrorf(http.StatusUnauthorized, "missing or wrong bearer token (security.admin_token)"))
 			return
 		}
+		if h.token == "" && !loopbackClient(r.RemoteAddr) {
+			writeError(w, apiErrorf(http.StatusForbidden,
+				"no security.admin_token is configured, so %s accepts only loopback clients (127.0.0.0/8, ::1), not %s: set security.admin_token to administer remotely",
+				r.URL.Path, r.RemoteAddr))
+			return
+		}
 		next(w, r)
 	}
+}
+
+// loopbackClient says whether remoteAddr (an http.Request's RemoteAddr,
+// "ip:port") is 127.0.0.0/8 or ::1. Anything unparsable is not loopback.
+func loopbackClient(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	// Unmap: an IPv4 client on a dual-stack listener is ::ffff:127.0.0.1.
+	return ip.Unmap().IsLoopback()
 }
 
 func (h *apiHandler) authorized(r *http.Request) bool {
@@ -280,6 +306,10 @@ func (h *apiHandler) snapshot(w http.ResponseWriter, r *http.Request) {
 func (h *apiHandler) backup(w http.ResponseWriter, r *http.Request) {
 	var req backupRequest
 	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := checkBackupTarget(req.TargetDir); err != nil {
 		writeError(w, err)
 		return
 	}

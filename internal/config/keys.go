@@ -195,7 +195,7 @@ var keys = []key{
 		notSupported("no effect").
 		describe("Key management service for encryption at rest."),
 	secretKey("security.admin_token", func(c *Config) *Secret { return &c.Security.AdminToken }).
-		describe("Bearer token required by mutating /admin endpoints; empty leaves them open."),
+		describe("Bearer token required by mutating /admin endpoints; empty allows them from loopback clients only."),
 
 	boolKey("observability.metrics.enabled", func(c *Config) *bool { return &c.Observability.Metrics.Enabled }).
 		describe("Serve Prometheus metrics at /metrics."),

@@ -94,7 +94,7 @@ func (l *loader) checkSecurity() {
 	}
 	switch tok := sec.AdminToken.Reveal(); {
 	case tok == "" && !isLoopback(l.cfg.Server.HTTPAddr):
-		l.warn("security.admin_token is not set: the mutating /admin endpoints on %s need no credentials",
+		l.warn("security.admin_token is not set: the mutating /admin endpoints on %s need no credentials and answer loopback clients only",
 			l.cfg.Server.HTTPAddr)
 	case tok != "" && len(tok) < adminTokenBytesMin:
 		l.warn("security.admin_token is shorter than %d characters: use a long random token", adminTokenBytesMin)
