@@ -39,11 +39,13 @@ RUN groupadd --system --gid 10001 lineradb \
 COPY --from=build /out/ /usr/local/bin/
 
 # The runbook's data directory; everything else keeps its default
-# (PostgreSQL on 5432, Raft on 9090, HTTP on 8080, metrics on 9100).
+# (PostgreSQL on 5432, Raft on 9090, HTTP and /metrics on 8080). The extra
+# metrics listener on 9100 is opt-in: docker-compose.yml sets it.
 ENV LINERADB_DATA_DIR=/var/lib/lineradb
 USER lineradb:lineradb
 WORKDIR /var/lib/lineradb
-# 5432 PostgreSQL wire, 9090 Raft, 8080 HTTP API and health, 9100 metrics.
+# 5432 PostgreSQL wire, 9090 Raft, 8080 HTTP API, health and metrics,
+# 9100 metrics when observability.metrics.prometheus_port is set.
 EXPOSE 5432 9090 8080 9100
 VOLUME /var/lib/lineradb
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -154,7 +154,7 @@ func backup(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	nodeURL := fs.String("node", "http://localhost:8080", "the node's HTTP address")
-	target := fs.String("target-dir", "", "directory on the NODE's file system to write the backup under (default DATA_DIR/backups)")
+	target := fs.String("target-dir", "", "absolute directory on the NODE's file system, new or empty, to write the backup under (default DATA_DIR/backups)")
 	token := fs.String("token", os.Getenv("LINERADB_SECURITY_ADMIN_TOKEN"), "admin bearer token")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
