@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -212,71 +211,9 @@ func sameOutcome(a, b outcome) string {
 	return ""
 }
 
-// LockedStore makes a single-goroutine store (memkv) safe for the
-// concurrent connections of a server: one mutex around every call.
-type LockedStore struct {
-	mu sync.Mutex
-	s  kv.Store
-}
+// LockedStore makes a single-goroutine store safe for the pgwire server's
+// connection goroutines.
+type LockedStore = memkv.Locked
 
 // NewLockedStore wraps s.
-func NewLockedStore(s kv.Store) *LockedStore { return &LockedStore{s: s} }
-
-func (l *LockedStore) Begin(opts kv.TxnOptions) (kv.Txn, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	txn, err := l.s.Begin(opts)
-	if err != nil {
-		return nil, err
-	}
-	return &lockedTxn{l: l, t: txn}, nil
-}
-
-func (l *LockedStore) Commit(txn kv.Txn) (kv.CommitResult, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.s.Commit(txn.(*lockedTxn).t)
-}
-
-func (l *LockedStore) Abort(txn kv.Txn) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.s.Abort(txn.(*lockedTxn).t)
-}
-
-type lockedTxn struct {
-	l *LockedStore
-	t kv.Txn
-}
-
-func (x *lockedTxn) ReadVersion() uint64 { return x.t.ReadVersion() }
-
-func (x *lockedTxn) Get(key []byte) ([]byte, bool, error) {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Get(key)
-}
-
-func (x *lockedTxn) Scan(start, end []byte, limit int, reverse bool) ([]kv.KeyValue, error) {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Scan(start, end, limit, reverse)
-}
-
-func (x *lockedTxn) Put(key, value []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Put(key, value)
-}
-
-func (x *lockedTxn) Delete(key []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Delete(key)
-}
-
-func (x *lockedTxn) DeleteRange(start, end []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.DeleteRange(start, end)
-}
+func NewLockedStore(s kv.Store) *LockedStore { return memkv.NewLocked(s) }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,79 +13,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/lineradb/lineradb/node/kv"
 	"github.com/lineradb/lineradb/node/kv/memkv"
 )
 
-// lockedStore makes memkv (single-goroutine) safe for concurrent
-// connections: one mutex around every store and transaction call.
-type lockedStore struct {
-	mu sync.Mutex
-	s  *memkv.Store
-}
-
-func (l *lockedStore) Begin(opts kv.TxnOptions) (kv.Txn, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	txn, err := l.s.Begin(opts)
-	if err != nil {
-		return nil, err
-	}
-	return &lockedTxn{l: l, t: txn}, nil
-}
-
-func (l *lockedStore) Commit(txn kv.Txn) (kv.CommitResult, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.s.Commit(txn.(*lockedTxn).t)
-}
-
-func (l *lockedStore) Abort(txn kv.Txn) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.s.Abort(txn.(*lockedTxn).t)
-}
-
-type lockedTxn struct {
-	l *lockedStore
-	t kv.Txn
-}
-
-func (x *lockedTxn) ReadVersion() uint64 { return x.t.ReadVersion() }
-
-func (x *lockedTxn) Get(key []byte) ([]byte, bool, error) {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Get(key)
-}
-
-func (x *lockedTxn) Scan(start, end []byte, limit int, reverse bool) ([]kv.KeyValue, error) {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Scan(start, end, limit, reverse)
-}
-
-func (x *lockedTxn) Put(key, value []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Put(key, value)
-}
-
-func (x *lockedTxn) Delete(key []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.Delete(key)
-}
-
-func (x *lockedTxn) DeleteRange(start, end []byte) error {
-	x.l.mu.Lock()
-	defer x.l.mu.Unlock()
-	return x.t.DeleteRange(start, end)
-}
-
 // startSQLServer serves package sql over memkv.
 func startSQLServer(t *testing.T, cfg ServerConfig) *testServer {
-	cfg.Backend = &SQLBackend{Store: &lockedStore{s: memkv.New()}}
+	cfg.Backend = &SQLBackend{Store: memkv.NewLocked(memkv.New())}
 	return startServer(t, cfg)
 }
 

@@ -16,7 +16,7 @@ import (
 // in with SCRAM-SHA-256 through StoredUsers; a wrong password, a NOLOGIN
 // role, a dropped role and an unknown one all get 28P01.
 func TestStoredUsersSCRAM(t *testing.T) {
-	store := &lockedStore{s: memkv.New()}
+	store := memkv.NewLocked(memkv.New())
 	adminHash, err := HashPassword("adminpw", rand.Reader)
 	if err != nil {
 		t.Fatal(err)

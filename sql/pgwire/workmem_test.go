@@ -28,7 +28,7 @@ func wantOutOfMemory(t *testing.T, err error, what string) {
 // The backend's WorkMemBytes (the server's work_mem_mb) bounds a big
 // ORDER BY, over both protocols; SET work_mem raises or lowers it.
 func TestPgxWorkMemBudget(t *testing.T) {
-	cfg := ServerConfig{Backend: &SQLBackend{Store: &lockedStore{s: memkv.New()}, WorkMemBytes: 1 << 20}}
+	cfg := ServerConfig{Backend: &SQLBackend{Store: memkv.NewLocked(memkv.New()), WorkMemBytes: 1 << 20}}
 	ts := startServer(t, cfg)
 	ctx := context.Background()
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
