@@ -191,11 +191,7 @@ type dbWorkload struct {
 	cfg     dbWorkConfig
 	clients []*dbClient
 	kinds   []dbWorkKind
-	// listNext is the next list-append value: unique across all keys.
-	listNext int64
-	// listTxns counts list-append transactions issued; listBase is the
-	// first active key.
-	listTxns, listBase int64
+	list    listDrawer
 	// ops annotates every operation, indexed by OpID, for reports.
 	ops []*dbOp
 }
@@ -214,7 +210,7 @@ func newDBWorkload(c *dbCluster) *dbWorkload {
 	if err := c.cfg.work.validate(); err != nil {
 		panic(err) // drawn in range
 	}
-	w := &dbWorkload{c: c, cfg: c.cfg.work, listNext: 1}
+	w := &dbWorkload{c: c, cfg: c.cfg.work, list: newListDrawer()}
 	for k, on := range w.cfg.enabled {
 		if on {
 			w.kinds = append(w.kinds, dbWorkKind(k))
@@ -390,25 +386,48 @@ func (cl *dbClient) regKeys() (read, write int64) {
 }
 
 func (cl *dbClient) drawList() (checker.Op, bool) {
-	w := cl.w
-	w.listTxns++
-	if w.listTxns%int64(w.cfg.listAdvance) == 0 {
-		w.listBase++
+	return cl.w.list.draw(cl.rng, cl.w.cfg.listAdvance, cl.w.cfg.microsMax, cl.w.cfg.listWindow)
+}
+
+// listDrawer draws list-append transactions for the KV and the SQL
+// campaigns: reads and appends over a window of active keys that moves on
+// every advance transactions, so lists stay short and the checker fast.
+type listDrawer struct {
+	// next is the next appended value: unique across all keys.
+	next int64
+	// txns counts transactions drawn; base is the first active key.
+	txns, base int64
+}
+
+func newListDrawer() listDrawer { return listDrawer{next: 1} }
+
+// draw returns one transaction of 1..microsMax micro-ops and whether it
+// only reads.
+func (d *listDrawer) draw(rng *rand.Rand, advance, microsMax, window int) (checker.Op, bool) {
+	d.txns++
+	if d.txns%int64(advance) == 0 {
+		d.base++
 	}
-	n := 1 + cl.rng.IntN(w.cfg.microsMax)
+	n := 1 + rng.IntN(microsMax)
 	micros := make([]checker.Micro, 0, n)
 	readOnly := true
 	for range n {
-		key := w.listBase + int64(cl.rng.IntN(w.cfg.listWindow))
-		if cl.rng.IntN(2) == 0 {
+		key := d.base + int64(rng.IntN(window))
+		if rng.IntN(2) == 0 {
 			micros = append(micros, checker.Read(key))
 			continue
 		}
-		micros = append(micros, checker.Append(key, w.listNext))
-		w.listNext++
+		micros = append(micros, checker.Append(key, d.nextValue()))
 		readOnly = false
 	}
 	return checker.Txn(micros...), readOnly
+}
+
+// nextValue hands out a fresh append value.
+func (d *listDrawer) nextValue() int64 {
+	v := d.next
+	d.next++
+	return v
 }
 
 func (cl *dbClient) begun(o *dbOp, txn *node.Txn, err error) {

@@ -199,9 +199,7 @@ type sqlWorkload struct {
 	clients []*sqlClient
 	kinds   []sqlWorkKind
 	ddl     *sqlDDL
-	// listNext is the next appended value, unique across keys; listTxns
-	// counts list transactions drawn, listBase is the first active key.
-	listNext, listTxns, listBase int64
+	list    listDrawer
 	// auditCreated: CREATE TABLE audit was acknowledged, so transactions
 	// that begin from now on must see the table.
 	auditCreated bool
@@ -215,7 +213,7 @@ func newSQLWorkload(c *dbCluster, cfg sqlWorkConfig) *sqlWorkload {
 	if err := cfg.validate(); err != nil {
 		panic(err) // drawn in range
 	}
-	w := &sqlWorkload{c: c, cfg: cfg, clk: clock.NewSim(c.k.Now, dbEpoch), listNext: 1}
+	w := &sqlWorkload{c: c, cfg: cfg, clk: clock.NewSim(c.k.Now, dbEpoch), list: newListDrawer()}
 	for k, on := range cfg.enabled {
 		if on {
 			w.kinds = append(w.kinds, sqlWorkKind(k))
@@ -389,25 +387,7 @@ func (cl *sqlClient) drawBank() (checker.Op, bool) {
 }
 
 func (cl *sqlClient) drawList() (checker.Op, bool) {
-	w := cl.w
-	w.listTxns++
-	if w.listTxns%int64(w.cfg.listAdvance) == 0 {
-		w.listBase++
-	}
-	n := 1 + cl.rng.IntN(w.cfg.microsMax)
-	micros := make([]checker.Micro, 0, n)
-	readOnly := true
-	for range n {
-		key := w.listBase + int64(cl.rng.IntN(w.cfg.listWindow))
-		if cl.rng.IntN(2) == 0 {
-			micros = append(micros, checker.Read(key))
-			continue
-		}
-		micros = append(micros, checker.Append(key, w.listNext))
-		w.listNext++
-		readOnly = false
-	}
-	return checker.Txn(micros...), readOnly
+	return cl.w.list.draw(cl.rng, cl.w.cfg.listAdvance, cl.w.cfg.microsMax, cl.w.cfg.listWindow)
 }
 
 // refreshAppends gives a retried list transaction fresh append values:
@@ -417,8 +397,7 @@ func (w *sqlWorkload) refreshAppends(op checker.Op) checker.Op {
 	micros := make([]checker.Micro, len(op.Txn))
 	for i, m := range op.Txn {
 		if m.Kind == checker.MicroAppend {
-			m = checker.Append(m.Key, w.listNext)
-			w.listNext++
+			m = checker.Append(m.Key, w.list.nextValue())
 		}
 		micros[i] = m
 	}
