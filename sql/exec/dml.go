@@ -238,30 +238,7 @@ func (env *Env) returning(t *catalog.Table, alias string, targets []ast.Target) 
 	if len(targets) == 0 {
 		return nil, nil, nil
 	}
-	sc := tableScope(t, alias)
-	ts, err := expandTargets(targets, sc)
-	if err != nil {
-		return nil, nil, err
-	}
-	cp := &compiler{env: env, scope: &scope{cols: sc}, noAggs: "RETURNING"}
-	var exprs []*expr
-	var cols []Column
-	for _, tg := range ts {
-		x, err := cp.compile(tg.Expr)
-		if err != nil {
-			return nil, nil, err
-		}
-		if x, err = cp.resolveUnknown(x); err != nil {
-			return nil, nil, err
-		}
-		name := tg.Alias
-		if name == "" {
-			name = ast.ColName(tg.Expr)
-		}
-		exprs = append(exprs, x)
-		cols = append(cols, Column{Name: name, T: x.T})
-	}
-	return exprs, cols, nil
+	return env.returningOver(tableScope(t, alias), targets)
 }
 
 func project(c *Ctx, exprs []*expr, row types.Row) (types.Row, error) {
