@@ -31,6 +31,8 @@ func dump(rs []Result) string {
 	return b.String()
 }
 
+// TestSmoke runs one script end to end through the session and compares
+// its whole output with PostgreSQL 15's answers.
 func TestSmoke(t *testing.T) {
 	store := memkv.New()
 	s := NewSession(SessionConfig{User: "u"})
@@ -40,5 +42,20 @@ SELECT a, b, c, a*2 AS d FROM t WHERE a >= 1 ORDER BY a DESC;
 SELECT count(*), sum(a), avg(c) FROM t;
 UPDATE t SET b = b || '!' WHERE a = 1;
 SELECT * FROM t WHERE a = 1`))
-	t.Log("\n" + out)
+	want := `CREATE TABLE
+INSERT 0 2
+  1|x|1.50
+  2|y|3.14
+SELECT 2
+  2|y|3.14|4
+  1|x|1.50|2
+SELECT 1
+  2|3|2.3200000000000000
+UPDATE 1
+SELECT 1
+  1|x!|1.50
+`
+	if out != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
+	}
 }
